@@ -1,0 +1,1 @@
+"""Escalations, platform reports and evidence packs (built out in a later issue)."""

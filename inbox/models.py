@@ -1,0 +1,288 @@
+"""Tenant-schema tables: accounts, listening rules, raw payloads, mentions, authors,
+conversations, alerts and the audit trail. Every row here belongs to one practice
+because it lives in that practice's schema."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from inbox.platforms.base import Kind, Platform
+
+
+class SocialAccount(models.Model):
+    """A page, profile, location or feed of the practice, and who answers for it."""
+
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    # GBP "accounts/1/locations/2", a Page id, an IG user id, an X user id, a Yelp
+    # business id, a Tripadvisor location id, or a feed URL.
+    external_id = models.CharField(max_length=500)
+    display_name = models.CharField(max_length=200)
+    handle = models.CharField(max_length=100, blank=True, help_text="@handle, if any")
+    url = models.URLField(max_length=500, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    backup_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_away = models.BooleanField(default=False, help_text="Route new mentions to the backup.")
+    is_active = models.BooleanField(default=True)
+    poll_enabled = models.BooleanField(default=False)
+    # Conditional-GET validators and cursors for polled sources (etag, last_modified, since_id).
+    poll_state = models.JSONField(default=dict, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_poll_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "display_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_platform_display()})"
+
+
+class ListeningRule(models.Model):
+    class Kind(models.TextChoices):
+        BRAND = "brand", "Brand name"
+        ALIAS = "alias", "Alias"
+        MISSPELLING = "misspelling", "Misspelling"
+        STAFF = "staff", "Staff name"
+        PRODUCT = "product", "Product or service"
+        EXCLUSION = "exclusion", "Exclusion"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    term = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "term"]
+        constraints = [models.UniqueConstraint(fields=["kind", "term"], name="uniq_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.term}"
+
+
+class InboxSettings(models.Model):
+    """One row per practice schema: response deadlines and cooling-off."""
+
+    threat_minutes = models.PositiveIntegerField(default=15)
+    complaint_minutes = models.PositiveIntegerField(default=60)
+    question_minutes = models.PositiveIntegerField(default=60)
+    praise_minutes = models.PositiveIntegerField(default=24 * 60)
+    other_minutes = models.PositiveIntegerField(default=24 * 60)
+    # Harassment and spam: no reply expected (trolls are not fed).
+    reminder_minutes_before = models.PositiveIntegerField(default=15)
+    business_hours_only = models.BooleanField(default=False)
+    business_day_start = models.TimeField(default="08:00")
+    business_day_end = models.TimeField(default="17:00")
+    business_weekdays = models.CharField(max_length=20, default="0,1,2,3,4", help_text="Mon=0")
+
+    def __str__(self) -> str:
+        return "Inbox settings"
+
+
+class RawPayload(models.Model):
+    """Every inbound payload, stored before any processing, so nothing accepted is lost."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=32)  # webhook:meta, api:google, import:csv, poll:feed ...
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    mentions_created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Items matching no listening rule.")
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "received_at"], name="raw_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.pk} ({self.status})"
+
+
+class Author(models.Model):
+    class Marker(models.TextChoices):
+        NONE = "", "—"
+        ADVOCATE = "advocate", "Advocate"
+        PROFESSIONAL_COMPLAINER = "professional_complainer", "Professional complainer"
+        TROLL = "troll", "Troll"
+        BLOCKED = "blocked", "Blocked"
+
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    # Platform user id when known, else the handle, else the display name.
+    key = models.CharField(max_length=300)
+    name = models.CharField(max_length=200, blank=True)
+    handle = models.CharField(max_length=200, blank=True)
+    marker = models.CharField(max_length=32, choices=Marker.choices, blank=True, default="")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    mention_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "key"], name="uniq_author")]
+
+    def __str__(self) -> str:
+        return self.name or self.handle or self.key
+
+
+class Conversation(models.Model):
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    root_external_id = models.CharField(max_length=300)
+    account = models.ForeignKey(SocialAccount, null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "root_external_id"], name="uniq_conversation"
+            )
+        ]
+
+
+class Mention(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        RESOLVED = "resolved", "Resolved"
+        NO_REPLY = "no_reply", "No reply needed"
+
+    class Category(models.TextChoices):
+        THREAT = "threat", "Threat"
+        HARASSMENT = "harassment", "Harassment / troll"
+        COMPLAINT = "complaint", "Complaint"
+        QUESTION = "question", "Question"
+        PRAISE = "praise", "Praise"
+        SPAM = "spam", "Spam"
+        OTHER = "other", "Other"
+
+    account = models.ForeignKey(
+        SocialAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    external_id = models.CharField(max_length=300)
+    kind = models.CharField(max_length=16, choices=Kind.CHOICES, default=Kind.REVIEW)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    parent_external_id = models.CharField(max_length=300, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    author_handle = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    posted_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    platform_updated_at = models.DateTimeField(null=True, blank=True)
+    removed_on_platform = models.BooleanField(default=False)
+    from_owner = models.BooleanField(default=False, help_text="Written by the practice itself.")
+    is_indirect = models.BooleanField(
+        default=False, help_text="Does not address the practice's own account."
+    )
+    owner_reply_text = models.TextField(blank=True)
+    owner_reply_at = models.DateTimeField(null=True, blank=True)
+    raw = models.ForeignKey(RawPayload, null=True, blank=True, on_delete=models.SET_NULL)
+
+    # Analysis
+    language = models.CharField(max_length=8, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    severity = models.PositiveSmallIntegerField(default=0)
+    evidence = models.JSONField(default=list, blank=True)
+
+    # Workflow
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_mention"),
+        ]
+        indexes = [
+            models.Index(fields=["-posted_at", "-id"], name="mention_newest_idx"),
+            models.Index(fields=["status", "due_at"], name="mention_due_idx"),
+            models.Index(fields=["category", "-posted_at"], name="mention_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.external_id}"
+
+    @property
+    def is_threat(self) -> bool:
+        return self.category == self.Category.THREAT
+
+
+class MentionRevision(models.Model):
+    """An earlier version of an edited mention (a 1-star review later changed to 4)."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="revisions")
+    text = models.TextField(blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    platform_updated_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-replaced_at", "-id"]
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        THREAT = "threat", "Threat"
+        REMINDER = "reminder", "Deadline reminder"
+        OVERDUE = "overdue", "Deadline missed"
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # One alert of each kind per mention, however often the sweep or task runs.
+        constraints = [models.UniqueConstraint(fields=["mention", "kind"], name="uniq_alert")]
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to which object. Rows are never updated or deleted."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, help_text="user email, 'system' or 'api-key …'")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -1,0 +1,427 @@
+"""Small synchronous HTTP clients for the platform APIs and for feeds (httpx).
+
+They return the raw decoded JSON (or feed bytes): the ingestion pipeline stores the raw
+payload first, then hands it to the matching adapter. Every failure is a PlatformError
+whose `retryable` says whether trying again later can help: timeouts, network errors,
+408, 429 and 5xx are retryable; other 4xx (bad token, unknown id, quota refused) are not.
+Error messages never contain tokens or API keys (Tripadvisor's key travels in the URL, so
+URLs are left out of messages too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+
+from inbox.platforms.google import LOCATION_NAME_RE, REVIEW_NAME_RE
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+MAX_JSON_BYTES = 10 * 1024 * 1024
+MAX_FEED_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+USER_AGENT = "ReputationDesk/1.0 (+mention monitoring)"
+
+
+class PlatformError(Exception):
+    """A platform call failed. `retryable`: whether the same call may succeed later."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+        platform: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+        self.platform = platform
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: leave the back-off to the caller's schedule
+
+
+def _error_detail(body: bytes) -> str:
+    """A short, printable summary of a platform's error body (never the request URL)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):  # Google, Yelp, Tripadvisor
+            detail = error.get("message") or error.get("description") or error.get("code")
+        elif isinstance(error, str):
+            detail = data.get("error_description") or error
+        else:  # X: {"title", "detail"}; X v2 errors: {"errors": [{"message"}]}
+            detail = data.get("detail") or data.get("title")
+            errors = data.get("errors")
+            if not detail and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                detail = errors[0].get("message")
+        if isinstance(detail, (str, int)):
+            return str(detail)[:200]
+    return ""
+
+
+def _read_capped(response: httpx.Response, limit: int, platform: str) -> bytes:
+    """Read a streamed body, giving up as soon as it exceeds `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PlatformError(
+            f"response is larger than {limit:,} bytes", retryable=False, platform=platform
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise PlatformError(
+                f"response is larger than {limit:,} bytes", retryable=False, platform=platform
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_status(response: httpx.Response, body: bytes, platform: str) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    detail = _error_detail(body)
+    message = f"{platform} answered HTTP {status}" + (f": {detail}" if detail else "")
+    retryable = status in (408, 429) or status >= 500
+    raise PlatformError(
+        message,
+        retryable=retryable,
+        status=status,
+        retry_after=_retry_after(response) if retryable else None,
+        platform=platform,
+    )
+
+
+class _JsonClient:
+    platform = ""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            with self._http.stream("GET", path, params=params) as response:
+                body = _read_capped(response, MAX_JSON_BYTES, self.platform)
+                _check_status(response, body, self.platform)
+        except httpx.TimeoutException:
+            raise PlatformError(
+                f"{self.platform} timed out", retryable=True, platform=self.platform
+            ) from None
+        except httpx.RequestError as exc:  # network, TLS, bad compression, ...
+            raise PlatformError(
+                f"{self.platform} unreachable: {type(exc).__name__}",
+                retryable=True,
+                platform=self.platform,
+            ) from None
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise PlatformError(
+                f"{self.platform} answered with invalid JSON",
+                retryable=True,
+                platform=self.platform,
+            ) from None
+        if not isinstance(data, dict):
+            raise PlatformError(
+                f"{self.platform} answered with a JSON {type(data).__name__}, not an object",
+                retryable=False,
+                platform=self.platform,
+            )
+        return data
+
+
+def _segment(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        raise ValueError(f"{what} must be a non-empty string")
+    return quote(value.strip(), safe="")
+
+
+class GoogleClient(_JsonClient):
+    """Business Profile API v4 reviews (developers.google.com/my-business/reference/rest/v4).
+
+    `token` is an OAuth 2.0 access token with the business.manage scope.
+    """
+
+    platform = "google"
+
+    def __init__(
+        self, token: str, *, base_url: str = "https://mybusiness.googleapis.com/v4/", **kw: Any
+    ) -> None:
+        super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def get_review(self, review_name: str) -> dict[str, Any]:
+        """GET /v4/accounts/{a}/locations/{l}/reviews/{r} -> a Review resource."""
+        if not isinstance(review_name, str) or not REVIEW_NAME_RE.match(review_name):
+            raise ValueError("review_name must be accounts/{a}/locations/{l}/reviews/{r}")
+        return self._get_json("/".join(quote(p, safe="") for p in review_name.split("/")))
+
+    def list_reviews(
+        self, location_name: str, page_token: str | None = None, *, page_size: int = 50
+    ) -> dict[str, Any]:
+        """GET /v4/{location}/reviews -> {reviews, averageRating, totalReviewCount,
+        nextPageToken}; newest updates first (the API's default order, updateTime desc)."""
+        if (
+            not isinstance(location_name, str)
+            or not location_name.startswith("accounts/")
+            or not LOCATION_NAME_RE.match(location_name)
+        ):
+            raise ValueError("location_name must be accounts/{a}/locations/{l}")
+        params: dict[str, Any] = {"pageSize": max(1, min(page_size, 50))}
+        if page_token:
+            params["pageToken"] = page_token
+        path = "/".join(quote(p, safe="") for p in location_name.split("/")) + "/reviews"
+        return self._get_json(path, params)
+
+
+class YelpClient(_JsonClient):
+    """Yelp Fusion (docs.developer.yelp.com): `token` is the API key, sent as a Bearer token."""
+
+    platform = "yelp"
+
+    def __init__(
+        self, token: str, *, base_url: str = "https://api.yelp.com/v3/", **kw: Any
+    ) -> None:
+        super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def reviews(self, business_id: str, *, locale: str | None = None) -> dict[str, Any]:
+        """GET /v3/businesses/{id}/reviews -> {reviews, total, possible_languages}."""
+        params = {"locale": locale} if locale else None
+        return self._get_json(f"businesses/{_segment(business_id, 'business_id')}/reviews", params)
+
+
+class TripadvisorClient(_JsonClient):
+    """Tripadvisor Content API (tripadvisor-content-api.readme.io).
+
+    The API key is a query parameter (`key`); keys restricted to a domain also need the
+    matching Referer, hence `referer`.
+    """
+
+    platform = "tripadvisor"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://api.content.tripadvisor.com/api/v1/",
+        referer: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(base_url=base_url, headers={"Referer": referer} if referer else None, **kw)
+        self._key = token
+
+    def reviews(self, location_id: str | int, *, language: str = "en") -> dict[str, Any]:
+        """GET /location/{id}/reviews?key=…&language=… -> {data: [review, …]}."""
+        location = _segment(str(location_id), "location_id")
+        return self._get_json(
+            f"location/{location}/reviews", {"key": self._key, "language": language}
+        )
+
+
+class XClient(_JsonClient):
+    """X API v2 recent search (developer.x.com, GET /2/tweets/search/recent), app bearer token."""
+
+    platform = "x"
+    TWEET_FIELDS = "created_at,conversation_id,referenced_tweets,author_id,in_reply_to_user_id"
+
+    def __init__(self, token: str, *, base_url: str = "https://api.x.com/2/", **kw: Any) -> None:
+        super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def search_recent(
+        self,
+        query: str,
+        since_id: str | None = None,
+        *,
+        next_token: str | None = None,
+        max_results: int = 100,
+    ) -> dict[str, Any]:
+        """Tweets of the last 7 days matching `query`, newer than `since_id` when given."""
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("query must be a non-empty string")
+        params: dict[str, Any] = {
+            "query": query,
+            "max_results": max(10, min(max_results, 100)),
+            "expansions": "author_id",
+            "tweet.fields": self.TWEET_FIELDS,
+            "user.fields": "name,username",
+        }
+        if since_id:
+            params["since_id"] = since_id
+        if next_token:
+            params["next_token"] = next_token
+        return self._get_json("tweets/search/recent", params)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedFetch:
+    """Result of a conditional feed GET: status 200 (content) or 304 (not modified)."""
+
+    status: int
+    content: bytes
+    etag: str | None
+    last_modified: str | None
+    url: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def _check_feed_url(url: str, allow_private: bool) -> None:
+    """Refuse non-HTTP(S) URLs and, unless allowed, obviously internal hosts (SSRF guard).
+
+    Only literal addresses and localhost names are checked here: names that resolve to
+    internal addresses must be stopped at the network layer (egress proxy/firewall).
+    """
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        host, parts = "", None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise PlatformError("feed URL must be an http(s) URL", retryable=False, platform="feed")
+    if allow_private:
+        return
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise PlatformError("feed URL points to a local host", retryable=False, platform="feed")
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return
+    if not address.is_global:
+        raise PlatformError(
+            "feed URL points to a private address", retryable=False, platform="feed"
+        )
+
+
+class FeedClient:
+    """Conditional GET of RSS/Atom feeds with a size cap, redirects checked hop by hop."""
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_bytes: int = MAX_FEED_BYTES,
+        allow_private: bool = False,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.allow_private = allow_private
+        self._http = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, "
+                "text/xml;q=0.9, */*;q=0.5",
+            },
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def fetch(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FeedFetch:
+        """GET `url` with If-None-Match / If-Modified-Since; 304 -> FeedFetch.not_modified."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_feed_url(current, self.allow_private)
+            try:
+                with self._http.stream("GET", current, headers=headers) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    if response.status_code == 304:
+                        return FeedFetch(
+                            304,
+                            b"",
+                            response.headers.get("etag") or etag,
+                            response.headers.get("last-modified") or last_modified,
+                            current,
+                        )
+                    body = _read_capped(response, self.max_bytes, "feed")
+                    _check_status(response, body, "feed")
+                    return FeedFetch(
+                        response.status_code,
+                        body,
+                        response.headers.get("etag"),
+                        response.headers.get("last-modified"),
+                        current,
+                    )
+            except httpx.TimeoutException:
+                raise PlatformError("feed timed out", retryable=True, platform="feed") from None
+            except httpx.RequestError as exc:  # network, TLS, bad compression, ...
+                raise PlatformError(
+                    f"feed unreachable: {type(exc).__name__}", retryable=True, platform="feed"
+                ) from None
+            except httpx.InvalidURL:
+                raise PlatformError(
+                    "feed URL is not a valid URL", retryable=False, platform="feed"
+                ) from None
+        raise PlatformError("feed redirected too many times", retryable=False, platform="feed")

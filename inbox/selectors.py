@@ -1,0 +1,57 @@
+"""Reads for the inbox. Querysets are evaluated inside the schema they belong to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from inbox.models import Mention, SocialAccount
+
+OPEN_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
+
+
+def mention_list() -> QuerySet[Mention]:
+    """Inbox order: open threats first (they must not scroll away), then newest."""
+    return (
+        Mention.objects.select_related("account", "account__owner", "assignee", "author")
+        .annotate(
+            pinned=Case(
+                When(category=Mention.Category.THREAT, status__in=OPEN_STATUSES, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-pinned", "-posted_at", "-id")
+    )
+
+
+def mention_get(*, pk: int) -> Mention | None:
+    return mention_list().filter(pk=pk).first()
+
+
+def account_list() -> QuerySet[SocialAccount]:
+    return SocialAccount.objects.select_related("owner", "backup_owner")
+
+
+def inbox_counts() -> dict[str, int]:
+    now = timezone.now()
+    open_q = Q(status__in=OPEN_STATUSES)
+    return {
+        "open": Mention.objects.filter(open_q).count(),
+        "overdue": Mention.objects.filter(
+            open_q, due_at__lt=now, first_response_at__isnull=True
+        ).count(),
+        "threats": Mention.objects.filter(open_q, category=Mention.Category.THREAT).count(),
+    }
+
+
+def practice_overview(*, practices: Iterable) -> list[dict]:
+    """One row per practice for the agency view: open, overdue, open threats."""
+    rows = []
+    for practice in practices:
+        with schema_context(practice.schema_name):
+            rows.append({"practice": practice, **inbox_counts()})
+    return rows

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from inbox import views
+
+app_name = "inbox"
+urlpatterns = [
+    path("", views.inbox_list, name="list"),
+    path("<int:pk>/", views.mention_detail, name="detail"),
+    path("accounts/", views.account_list, name="accounts"),
+]

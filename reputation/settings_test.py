@@ -1,0 +1,9 @@
+"""Test override: the same settings, with cheaper password hashing and a local mail box."""
+
+from reputation.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process through django-q2's own code path when queued; the end-to-end
+# worker tests start a real `qcluster` process instead.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405

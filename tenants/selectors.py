@@ -1,0 +1,65 @@
+"""Reads about practices, agencies and who may do what where."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from tenants.models import ROLE_RANK, AgencyMembership, Membership, Practice, Role, User
+
+
+def practice_role_for(*, user: User, practice: Practice) -> str | None:
+    """The user's role in the practice, or None when they have no access.
+
+    A direct membership wins; otherwise agency staff get their agency role in the
+    agency's client practices, and nothing in practices that are not its clients.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    direct = (
+        Membership.objects.filter(user=user, practice=practice).values_list("role", flat=True).first()
+    )
+    if direct:
+        return direct
+    if practice.agency_id is None:
+        return None
+    return (
+        AgencyMembership.objects.filter(user=user, agency_id=practice.agency_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+def practice_list_for_user(*, user: User) -> QuerySet[Practice]:
+    """Every practice the user can open: memberships plus their agencies' clients."""
+    return (
+        Practice.objects.filter(
+            Q(memberships__user=user) | Q(agency__memberships__user=user),
+        )
+        .exclude(schema_name="public")
+        .distinct()
+        .order_by("name")
+    )
+
+
+def agency_list_for_user(*, user: User):
+    return AgencyMembership.objects.filter(user=user).select_related("agency")
+
+
+def practice_url(practice: Practice, path: str = "/") -> str:
+    from django.conf import settings
+
+    domain = practice.get_primary_domain()
+    host = domain.domain if domain else f"{practice.slug}.{settings.BASE_DOMAIN}"
+    port = "" if settings.SITE_PORT in (80, 443) else f":{settings.SITE_PORT}"
+    return f"{settings.SITE_SCHEME}://{host}{port}{path}"
+
+
+def public_url(path: str = "/") -> str:
+    from django.conf import settings
+
+    port = "" if settings.SITE_PORT in (80, 443) else f":{settings.SITE_PORT}"
+    return f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}{port}{path}"

@@ -1,0 +1,102 @@
+"""Every inbox page and API route of a practice refuses everyone but its members and
+its agency's staff. The list of routes is read from the URL configuration, so a new
+route is covered (and must be given sample arguments here) the day it is added."""
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from inbox.models import Mention, RawPayload, SocialAccount
+from tests.conftest import client_for
+
+# Routes that are not practice data: served to anyone on any host.
+PUBLIC_ROUTES = {"login", "logout", "handoff", "api-schema", "api-docs", "home", "switch"}
+
+
+def _practice_routes():
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.app_name == "admin":
+                    continue
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and p.name not in PUBLIC_ROUTES:
+                yield prefix + str(p.pattern), p
+
+    return list(walk(get_resolver("reputation.urls_tenant").url_patterns))
+
+
+ROUTES = _practice_routes()
+
+
+def _url(pattern: str, route, ids: dict) -> str:
+    if "<int:pk>" in pattern:
+        # Every detail route needs a sample object here, or this raises KeyError.
+        return "/" + pattern.replace("<int:pk>", str(ids[route.name]))
+    return "/" + pattern
+
+
+def _methods(callback) -> list[str]:
+    view_class = getattr(callback, "cls", None)
+    if view_class is None:
+        return ["get"]
+    return [m for m in ("get", "post") if hasattr(view_class, m)]
+
+
+@pytest.fixture
+def alpha_data(cast, tenant):
+    with tenant(cast.alpha):
+        account = SocialAccount.objects.create(
+            platform="google", external_id="accounts/1/locations/1", display_name="Alpha"
+        )
+        mention = Mention.objects.create(
+            account=account,
+            platform="google",
+            external_id="r1",
+            text="Secret of alpha",
+            posted_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        )
+        raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
+    return {"detail": mention.pk, "api-raw": raw.pk}
+
+
+def test_the_route_list_is_not_empty():
+    names = {p.name for _, p in ROUTES}
+    assert {"list", "detail", "accounts", "api-mentions", "api-ingest-google-review"} <= names
+
+
+@pytest.mark.parametrize(("pattern", "route"), ROUTES, ids=[p for p, _ in ROUTES])
+@pytest.mark.parametrize("outsider", ["charlie", "oscar"])
+def test_outsiders_get_404_on_every_practice_route(cast, alpha_data, pattern, route, outsider):
+    client = client_for("alpha.localhost", getattr(cast, outsider))
+    url = _url(pattern, route, alpha_data)
+    for method in _methods(route.callback):
+        if method == "get":
+            response = client.get(url)
+        else:
+            response = client.post(url, data="{}", content_type="application/json")
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert b"Secret of alpha" not in response.content
+
+
+READABLE = [(p, r) for p, r in ROUTES if "get" in _methods(r.callback)]
+
+
+@pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])
+@pytest.mark.parametrize("insider", ["alice", "agnes", "vera"])
+def test_members_and_agency_staff_can_read_every_practice_route(
+    cast, alpha_data, pattern, route, insider
+):
+    client = client_for("alpha.localhost", getattr(cast, insider))
+    url = _url(pattern, route, alpha_data)
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+
+
+def test_a_member_of_beta_sees_none_of_alphas_mentions_through_the_api(cast, alpha_data):
+    from tenants.services import membership_set
+
+    membership_set(user=cast.charlie, practice=cast.beta, role="owner")
+    body = client_for("beta.localhost", cast.charlie).get("/api/v1/mentions/").json()
+    assert body["count"] == 0
