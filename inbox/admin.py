@@ -6,7 +6,15 @@ from inbox.models import AuditEvent, Mention, RawPayload, SocialAccount
 
 @admin.register(RawPayload)
 class RawPayloadAdmin(admin.ModelAdmin):
-    list_display = ["id", "source", "platform", "status", "received_at", "mentions_created", "error"]
+    list_display = [
+        "id",
+        "source",
+        "platform",
+        "status",
+        "received_at",
+        "mentions_created",
+        "error",
+    ]
     list_filter = ["status", "source", "platform"]
     readonly_fields = [f.name for f in RawPayload._meta.fields]
     actions = ["reprocess"]

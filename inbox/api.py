@@ -126,5 +126,3 @@ class RawPayloadApi(TenantApiView, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return RawPayload.objects.all()
-
-

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from inbox.models import RawPayload
 from inbox.platforms import feeds, generic, google, meta, tripadvisor, x, yelp
-from inbox.platforms.base import NormalisedMention, PayloadError
+from inbox.platforms.base import NormalisedMention, PayloadError, Platform
 
 Parsed = tuple[list[NormalisedMention], list[PayloadError]]
 
@@ -37,12 +37,18 @@ def _meta(raw: RawPayload) -> Parsed:
 
 
 def _google_notification(raw: RawPayload) -> Parsed:
+    from inbox.models import SocialAccount
     from inbox.polling import google_client
+    from inbox.routing import google_location
 
     note = google.parse_pubsub_push(_json(raw))
     if not note.review_name:
         return [], []
-    review = google_client().get_review(note.review_name)
+    account = SocialAccount.objects.filter(
+        platform=Platform.GOOGLE, external_id=google_location(note)
+    ).first()
+    with google_client(account) as client:
+        review = client.get_review(note.review_name)
     return [google.parse_review(review)], []
 
 

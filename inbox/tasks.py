@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-
 from django.utils import timezone
 
 from inbox import services
@@ -31,7 +30,9 @@ def deadline_sweep() -> dict[str, int]:
         if Mention.objects.filter(pk=mention.pk, reminder_sent_at__isnull=True).update(
             reminder_sent_at=now
         ):
-            recipients = [mention.assignee.email] if mention.assignee else services.practice_owner_emails()
+            recipients = (
+                [mention.assignee.email] if mention.assignee else services.practice_owner_emails()
+            )
             services.alert_raise(mention, kind=Alert.Kind.REMINDER, recipients=recipients)
             reminded += 1
     for mention in unanswered.filter(overdue_alerted_at__isnull=True, due_at__lte=now):
@@ -51,5 +52,3 @@ def poll_due_sources() -> int:
     from inbox.polling import poll_due_accounts
 
     return poll_due_accounts()
-
-

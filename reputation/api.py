@@ -70,7 +70,9 @@ def read_body(request, *, limit: int | None = None) -> bytes:
 def require_json(request) -> None:
     content_type = request.META.get("CONTENT_TYPE", "")
     if not content_type.split(";")[0].strip().lower().endswith("json"):
-        raise UnsupportedMediaType(f"Send JSON (Content-Type: application/json), not {content_type or 'nothing'}.")
+        raise UnsupportedMediaType(
+            f"Send JSON (Content-Type: application/json), not {content_type or 'nothing'}."
+        )
 
 
 class TenantApiView(APIView):

@@ -228,3 +228,15 @@ LOGGING = {
 
 # Dotted path of the analyser class; empty means the built-in default.
 REPUTATION_ANALYSER = env_str("REPUTATION_ANALYSER", "")
+
+# Platform webhooks (one URL each for the whole service; see inbox/webhooks.py).
+META_APP_SECRET = env_str("META_APP_SECRET", "dev-meta-app-secret")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "dev-meta-verify-token")
+GOOGLE_PUBSUB_TOKEN = env_str("GOOGLE_PUBSUB_TOKEN", "dev-google-pubsub-token")
+# Meta batches up to 1,000 changes in one POST: allow more than the API's 1 MB.
+WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 10_000_000)
+# Platform API credentials for polling (per-account tokens in SocialAccount.poll_state win).
+GOOGLE_API_TOKEN = env_str("GOOGLE_API_TOKEN", "")
+YELP_API_KEY = env_str("YELP_API_KEY", "")
+TRIPADVISOR_API_KEY = env_str("TRIPADVISOR_API_KEY", "")
+X_BEARER_TOKEN = env_str("X_BEARER_TOKEN", "")

@@ -168,3 +168,45 @@ class LoginHandoff(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class AccountRoute(models.Model):
+    """Which practice owns a platform account, for webhooks that arrive on one URL for
+    the whole service (Meta, Google Pub/Sub) and name only the page or location.
+
+    Kept in step with inbox.SocialAccount by inbox.services.social_account_save.
+    """
+
+    platform = models.CharField(max_length=16)
+    external_id = models.CharField(max_length=500)
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="routes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_route"),
+        ]
+
+
+class WebhookDelivery(models.Model):
+    """A service-wide webhook body, stored before anything else is done with it.
+
+    The request is answered once this row is committed; a worker task splits the body
+    by practice into each practice's RawPayload. Rows that cannot be routed (a page no
+    practice has connected yet) stay here with the reason and can be re-routed.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ROUTED = "routed", "Routed"
+        FAILED = "failed", "Failed"
+
+    platform = models.CharField(max_length=16)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"

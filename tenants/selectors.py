@@ -16,7 +16,9 @@ def practice_role_for(*, user: User, practice: Practice) -> str | None:
     if not user.is_authenticated or not user.is_active:
         return None
     direct = (
-        Membership.objects.filter(user=user, practice=practice).values_list("role", flat=True).first()
+        Membership.objects.filter(user=user, practice=practice)
+        .values_list("role", flat=True)
+        .first()
     )
     if direct:
         return direct
@@ -63,3 +65,17 @@ def public_url(path: str = "/") -> str:
 
     port = "" if settings.SITE_PORT in (80, 443) else f":{settings.SITE_PORT}"
     return f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}{port}{path}"
+
+
+def current_practice() -> Practice:
+    """The practice whose schema the connection is on.
+
+    `schema_context` (used by tasks and tests) sets a stand-in tenant object without
+    the practice's fields; this always returns the real row.
+    """
+    from django.db import connection
+
+    tenant = connection.tenant
+    if isinstance(tenant, Practice):
+        return tenant
+    return Practice.objects.get(schema_name=connection.schema_name)

@@ -62,9 +62,7 @@ def practice_create(
         raise ProvisioningError(f"A practice with slug '{slug}' already exists.")
     provisioning.template_ensure(verbosity=verbosity)
     with transaction.atomic():
-        practice = Practice(
-            slug=slug, name=name, schema_name=schema_name_for(slug), agency=agency
-        )
+        practice = Practice(slug=slug, name=name, schema_name=schema_name_for(slug), agency=agency)
         practice.save(verbosity=verbosity)  # clones the template schema
         Domain.objects.create(
             domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=practice, is_primary=True

@@ -50,7 +50,9 @@ def switch(request: HttpRequest, slug: str) -> HttpResponse:
     if practice is None or practice_role_for(user=request.user, practice=practice) is None:
         raise Http404
     token = services.handoff_create(user=request.user, practice=practice)
-    return redirect(practice_url(practice, f"{reverse('handoff', urlconf='reputation.urls_tenant')}?t={token}"))
+    return redirect(
+        practice_url(practice, f"{reverse('handoff', urlconf='reputation.urls_tenant')}?t={token}")
+    )
 
 
 @require_GET

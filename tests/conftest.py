@@ -50,12 +50,16 @@ def _build_cast() -> Cast:
     def user(email: str, name: str):
         return services.user_get_or_create(email=email, password=PASSWORD, full_name=name)
 
-    alice, bob, vera = user("alice@alpha.test", "Alice"), user("bob@alpha.test", "Bob"), user(
-        "vera@alpha.test", "Vera"
+    alice, bob, vera = (
+        user("alice@alpha.test", "Alice"),
+        user("bob@alpha.test", "Bob"),
+        user("vera@alpha.test", "Vera"),
     )
-    charlie, agnes, oscar = user("charlie@gamma.test", "Charlie"), user(
-        "agnes@north.test", "Agnes"
-    ), user("oscar@south.test", "Oscar")
+    charlie, agnes, oscar = (
+        user("charlie@gamma.test", "Charlie"),
+        user("agnes@north.test", "Agnes"),
+        user("oscar@south.test", "Oscar"),
+    )
     alpha = services.practice_create(
         slug="alpha", name="Alpha Dental", owner_email=alice.email, agency=north
     )

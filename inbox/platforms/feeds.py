@@ -77,7 +77,13 @@ def parse_feed(
         raise PayloadError("feed content is empty", field="content")
     # Always hand feedparser a stream: given bytes it first tries them as a file name, and
     # given a str it may fetch it as a URL.
-    parsed = feedparser.parse(io.BytesIO(bytes(content)))
+    try:
+        parsed = feedparser.parse(io.BytesIO(bytes(content)))
+    except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted bytes
+        # e.g. a corrupted <?xml encoding="..."?> makes feedparser raise UnicodeDecodeError
+        raise PayloadError(
+            f"not an RSS/Atom feed ({type(exc).__name__})", field="content"
+        ) from None
     entries = parsed.get("entries") or []
     if not entries:
         if parsed.get("bozo") or not parsed.get("version"):
@@ -86,7 +92,11 @@ def parse_feed(
 
     feed_meta = parsed.get("feed") or {}
     feed_title = f.strip_html(feed_meta.get("title") or "")
-    feed_date = _struct_to_datetime(feed_meta.get("updated_parsed"))
+    # dict.get: FeedParserDict.get("updated_parsed") silently falls back to the published
+    # date with a DeprecationWarning (feedparser issue 310).
+    feed_date = _struct_to_datetime(dict.get(feed_meta, "updated_parsed")) or _struct_to_datetime(
+        dict.get(feed_meta, "published_parsed")
+    )
     fallback_date = feed_date or fetched_at or dt.datetime.now(tz=f.UTC)
 
     mentions = []
@@ -112,8 +122,8 @@ def parse_feed(
             extra["entry_id"] = external_id
             external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
 
-        published = _struct_to_datetime(entry.get("published_parsed"))
-        updated = _struct_to_datetime(entry.get("updated_parsed"))
+        published = _struct_to_datetime(dict.get(entry, "published_parsed"))
+        updated = _struct_to_datetime(dict.get(entry, "updated_parsed"))
         posted_at = published or updated
         if posted_at is None:
             posted_at = fallback_date

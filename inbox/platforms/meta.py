@@ -150,7 +150,11 @@ def parse_webhook(body: Any) -> MetaParseResult:
         try:
             entry = f.expect_dict(entry, path)
             owner_id = f.req_id(entry, "id", path)
-            sent_at = f.parse_unix(entry.get("time"), f.child(path, "time"))
+            # entry.time (when Meta sent the batch) is only a fallback for a missing
+            # created_time, so an entry without it is still readable.
+            sent_at = None
+            if entry.get("time") is not None:
+                sent_at = f.parse_unix(entry["time"], f.child(path, "time"))
             changes = _entry_changes(entry, path)
             messaging = f.opt_list(entry, "messaging", path)
         except PayloadError as exc:
@@ -183,7 +187,7 @@ def _entry_changes(entry: Mapping[str, Any], path: str) -> list[tuple[str, Mappi
 
 
 def _parse_change(
-    obj: str, owner_id: str, sent_at: dt.datetime, change: Any, path: str
+    obj: str, owner_id: str, sent_at: dt.datetime | None, change: Any, path: str
 ) -> MetaItem:
     change = f.expect_dict(change, path)
     field = f.req_str(change, "field", path)
@@ -208,7 +212,7 @@ class _Ctx:
     obj: str
     field: str
     owner_id: str
-    sent_at: dt.datetime
+    sent_at: dt.datetime | None
     value: Mapping[str, Any]
     path: str
 
@@ -229,17 +233,14 @@ def _verb(ctx: _Ctx) -> str:
     return verb.strip().lower() or "add"
 
 
-def _author(ctx: _Ctx, *, name_keys: tuple[str, ...] = ("name",)) -> tuple[str, str, str]:
+def _author(ctx: _Ctx) -> tuple[str, str, str]:
     """(id, name, username) from `from{}` or the older sender_*/reviewer_* fields."""
     sender = f.opt_dict(ctx.value, "from", ctx.path)
     if sender is not None:
         sender_path = f.child(ctx.path, "from")
-        name = ""
-        for key in name_keys:
-            name = name or f.opt_str(sender, key, sender_path)
         return (
             f.opt_id(sender, "id", sender_path),
-            name,
+            f.opt_str(sender, "name", sender_path),
             f.opt_str(sender, "username", sender_path),
         )
     for prefix in ("sender", "reviewer"):
@@ -252,10 +253,13 @@ def _author(ctx: _Ctx, *, name_keys: tuple[str, ...] = ("name",)) -> tuple[str, 
 
 def _posted(ctx: _Ctx, extra: dict[str, Any]) -> dt.datetime:
     posted = ctx.get_time("created_time")
-    if posted is None:
-        extra["posted_at_source"] = "entry.time"
-        return ctx.sent_at
-    return posted
+    if posted is not None:
+        return posted
+    if ctx.sent_at is None:
+        field = f.child(ctx.path, "created_time")
+        raise PayloadError(f"{field} is required when the entry has no time", field=field)
+    extra["posted_at_source"] = "entry.time"
+    return ctx.sent_at
 
 
 def _mention(

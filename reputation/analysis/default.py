@@ -40,8 +40,9 @@ Pipeline for one text
      "kan jeg", "hvor mye", "har dere") when the text is not strongly negative
      (text sentiment > -0.5) and the rating, if any, is not 1-2 stars: an angry
      rhetorical question is a complaint.
-   - complaint: sentiment <= -0.25 (a 1-2 star rating alone gets there).
-   - praise: sentiment >= 0.25 (a 4-5 star rating alone gets there).
+   - complaint: sentiment <= -0.25, or a 1-2 star rating whose text is not positive.
+   - praise: sentiment >= 0.3 ("ok" is not praise), or a 4-5 star rating whose text
+     is not negative.
    - other: everything else (neutral remarks, 3 stars with no opinion).
 4. Severity: threat 3; harassment 2; complaint 2 when strongly negative (sentiment
    <= -0.6) or it mentions lawyers, regulators, police or health harm ("sue",
@@ -59,6 +60,7 @@ from collections.abc import Iterable
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
+    NEGATE,
     SentimentIntensityAnalyzer,
     SentiText,
 )
@@ -68,7 +70,7 @@ from .base import SEVERITY_CRITICAL, SEVERITY_HIGH, SEVERITY_LOW, SEVERITY_NONE,
 from .language import UNDETERMINED, LanguageDetector
 
 SCANDINAVIAN = frozenset({"no", "da", "sv"})
-PRAISE_AT = 0.25
+PRAISE_AT = 0.3
 COMPLAINT_AT = -0.25
 STRONGLY_NEGATIVE = -0.6
 QUESTION_MAX_NEGATIVITY = -0.5
@@ -76,11 +78,27 @@ SUBSTANTIVE_WORDS = 25
 _MAX_TEXT = 5000  # characters analysed; longer posts are truncated (bounded cost)
 
 _WORDS = re.compile(r"[\w']+")
-_NEGATORS = frozenset(
-    "not no never isn't wasn't aren't weren't don't doesn't didn't won't can't couldn't "
-    "shouldn't wouldn't nothing nobody none nor neither without hardly isnt wasnt dont "
-    "doesnt didnt wont cant couldnt".split()  # noqa: SIM905 - a word list reads better
-)
+_NEGATORS = frozenset(NEGATE)  # VADER's own negation words
+
+
+# Positive idioms built from violent words; VADER reads "kill"/"die" in them as
+# strongly negative ("I'd kill for their cheesecake" scored -0.69). Rewritten to a
+# plain equivalent before scoring sentiment (threat rules never see this rewrite).
+_IDIOMS = {
+    "would kill for": "would love",
+    "'d kill for": " would love",
+    "could kill for": "would love",
+    "to die for": "superb",
+    "killed it": "excelled",
+    "killing it": "excelling",
+    "killer service": "great service",
+    "drop dead gorgeous": "gorgeous",
+}
+_IDIOM = re.compile("|".join(re.escape(k) for k in _IDIOMS), re.IGNORECASE)
+
+
+def _plain_idioms(text: str) -> str:
+    return _IDIOM.sub(lambda m: _IDIOMS[m.group(0).lower().replace("\u2019", "'")], text)
 
 
 class FastVader(SentimentIntensityAnalyzer):
@@ -157,6 +175,7 @@ class DefaultAnalyser:
                 return no_score, no_words
         if not text.strip():
             return 0.0, []
+        text = _plain_idioms(text)
         compound = self._vader.polarity_scores(text)["compound"]
         return compound, self._vader_words(text) if compound else []
 
@@ -207,7 +226,9 @@ class DefaultAnalyser:
             if asked:
                 return "question", SEVERITY_NONE, [f'question: "{_clip(asked)}"']
 
-        if sentiment <= COMPLAINT_AT:
+        if sentiment <= COMPLAINT_AT or (
+            rating is not None and rating <= 2 and text_sentiment < PRAISE_AT
+        ):
             evidence = _word_evidence(words, negative=True) + rating_note
             grave = rules.first_matches(rules.SEVERITY, low, limit=2)
             evidence += [f'severity: "{p}"' for p in grave]
@@ -218,7 +239,9 @@ class DefaultAnalyser:
                 evidence = [f"sentiment: {sentiment:+.2f}"]
             return "complaint", severity, evidence
 
-        if sentiment >= PRAISE_AT:
+        if sentiment >= PRAISE_AT or (
+            rating is not None and rating >= 4 and text_sentiment > COMPLAINT_AT
+        ):
             evidence = _word_evidence(words, negative=False) + rating_note
             return "praise", SEVERITY_NONE, evidence or [f"sentiment: {sentiment:+.2f}"]
 

@@ -35,7 +35,8 @@ _GROUPS: dict[float, str] = {
     "ubehagelig ubehagelige stressende hånlig ufin ufint",
     -1.2: "dyr dyrt dyre kald kaldt middelmådig middels rotete rot glemt glemte forsinket "
     "forsinkelse avlyst avbestilt ventetid ventet usikker",
-    1.2: "ok grei greit greie fin fint fine pen pent rask raskt raske",
+    0.9: "ok grei greit greie",
+    1.2: "fin fint fine pen pent rask raskt raske",
     2.0: "bra god godt gode hyggelig hyggelige vennlig vennlige blid blide hjelpsom "
     "hjelpsomme fornøyd trygg trygt rolig grundig grundige effektiv effektivt ryddig "
     "behagelig smertefri smertefritt imøtekommende punktlig takknemlig",

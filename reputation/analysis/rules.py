@@ -24,16 +24,20 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _SPACE = re.compile(r"\s+")
 _MASK_IN_WORD = re.compile(r"(?<=[a-zæøå])[!|](?=[a-zæøå])")  # b!tch, k|ll
 _DOLLAR_IN_WORD = re.compile(r"(?<=[a-z])\$|\$(?=[a-z])")  # a$$hole, $hoot
-_SPACED_OUT = re.compile(r"\b(?:[a-zæøå][ .\-_*]){2,}[a-zæøå]\b")  # k i l l, k.i.l.l
+_SPACED_OUT = re.compile(r"\b(?:[a-zæøå0-9][ .\-_*]){2,}[a-zæøå0-9]\b")  # k i l l, k.i.l.l
+_SPACED_SEPARATOR = re.compile(r"[ .\-_*]")
 _STRETCHED = re.compile(r"([a-zæøå])\1{2,}")  # diiiie -> die
 
 
-def lower(text: str) -> str:
-    return _SPACE.sub(" ", text.translate(_QUOTES).lower()).strip()
-
-
 def _join_spaced(match: re.Match[str]) -> str:
-    return re.sub(r"[ .\-_*]", "", match.group(0))
+    return _SPACED_SEPARATOR.sub("", match.group(0))
+
+
+def lower(text: str) -> str:
+    # Letters spaced out with single separators ("k i l l  y o u") are joined before
+    # whitespace is collapsed, so a double space still separates the words.
+    low = _SPACED_OUT.sub(_join_spaced, text.translate(_QUOTES).lower())
+    return _SPACE.sub(" ", low).strip()
 
 
 def obfuscation_free(low: str) -> str:
@@ -41,7 +45,6 @@ def obfuscation_free(low: str) -> str:
     text = low.translate(_LEET)
     text = _MASK_IN_WORD.sub("i", text)
     text = _DOLLAR_IN_WORD.sub("s", text)
-    text = _SPACED_OUT.sub(_join_spaced, text)
     return _STRETCHED.sub(r"\1", text)
 
 
@@ -275,7 +278,11 @@ _WEAPON = _alt(
 
 THREAT_EN = [
     # "I will kill you", "we're gonna come back and shoot the doctor"
-    rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} {_VIOLENT}(?:s|ed|ing)? (?:\w+ )?{_TARGET}",
+    rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} {_VIOLENT}(?:s|ed|ing)? (?:\w+ )?{_TARGET}"
+    r"(?: down| to the ground)?",
+    # spaced-out words joined by normalisation: "k i l l y o u" -> "killyou"
+    r"\b(?:i(?:wil{1,2}|l{1,2}|am|m)?(?:gonna|goingto)?)?(?:kil{1,2}|murder|sho{1,2}t|stab|rape)"
+    r"(?:you|u|ya|yall|him|her|them)\b",
     r"\b(?:i|we)(?:'ll| will|ll| am going to|'m going to|'m gonna| am gonna) "
     r"(?:destroy|end|ruin) (?:you|u|ya|him|her|them)\b",
     # "I'll come back with a gun", "we will bring a knife"

@@ -15,7 +15,10 @@ def review(review_id: str = "AbFvOqn1", **overrides) -> dict:
     body = {
         "name": f"{LOCATION}/reviews/{review_id}",
         "reviewId": review_id,
-        "reviewer": {"displayName": "Kari Nordmann", "profilePhotoUrl": "https://lh3.example/p.jpg"},
+        "reviewer": {
+            "displayName": "Kari Nordmann",
+            "profilePhotoUrl": "https://lh3.example/p.jpg",
+        },
         "starRating": "TWO",
         "comment": "Waited 50 minutes past my appointment and nobody said sorry.",
         "createTime": "2026-11-20T09:15:32.123456789Z",

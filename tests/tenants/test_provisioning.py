@@ -22,7 +22,9 @@ def test_create_practice_makes_schema_domain_and_owner(db, capsys):
     practice = Practice.objects.get(slug="delta-dental")
     assert practice.schema_name == "p_delta_dental"
     assert schema_exists("p_delta_dental")
-    assert {"inbox_mention", "inbox_socialaccount", "django_migrations"} <= _tables("p_delta_dental")
+    assert {"inbox_mention", "inbox_socialaccount", "django_migrations"} <= _tables(
+        "p_delta_dental"
+    )
     assert Domain.objects.get(tenant=practice).domain == "delta-dental.localhost"
     owner = Membership.objects.get(practice=practice)
     assert (owner.user.email, owner.role) == ("d@delta.test", Role.OWNER)

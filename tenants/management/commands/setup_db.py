@@ -10,10 +10,14 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         verbosity = opts["verbosity"]
         self.stdout.write("==> Migrating the shared schema")
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        call_command(
+            "migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0)
+        )
         services.public_tenant_ensure()
         self.stdout.write("==> Migrating the practice template")
         provisioning.template_ensure(verbosity=max(verbosity - 1, 0))
         self.stdout.write("==> Migrating practices")
-        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        call_command(
+            "migrate_schemas", tenant=True, interactive=False, verbosity=max(verbosity - 1, 0)
+        )
         call_command("setup_schedules", verbosity=verbosity)

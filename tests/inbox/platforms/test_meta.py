@@ -392,3 +392,24 @@ def test_unknown_instagram_fields_are_ignored():
     assert [(i.key, i.status) for i in result.items] == [
         (("instagram", "story_insights", "1"), "ignored")
     ]
+
+
+def test_an_entry_without_time_is_still_read_when_changes_carry_created_time():
+    body = load("page_feed_batch.json")
+    del body["entry"][0]["time"]
+
+    result = meta.parse_webhook(body)
+    assert result.errors == []
+    assert len(result.mentions) == 5
+
+
+def test_an_instagram_comment_needs_the_entry_time_since_it_has_no_timestamp():
+    body = load("instagram_comments.json")
+    del body["entry"][0]["time"]
+
+    result = meta.parse_webhook(body)
+    assert [e.field for e in result.errors] == [
+        "entry[0].changes[0].value.created_time",
+        "entry[0].changes[1].value.created_time",
+    ]
+    assert [m.external_id for m in result.mentions] == ["17865799348089041"]

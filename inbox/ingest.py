@@ -1,0 +1,450 @@
+"""The mention pipeline: normalised items -> stored, analysed, owned mentions.
+
+One path for every source. A batch is de-duplicated against the database with one
+query, analysed in one pass and inserted with one statement; authors and
+conversations are resolved per batch too. A batch that races another delivery of the
+same items falls back to item-by-item inserts, where the unique constraint on
+(platform, external id) decides who stored it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from inbox import deadlines
+from inbox.listening import Listener, ListeningMatch
+from inbox.models import (
+    AuditEvent,
+    Author,
+    Conversation,
+    ListeningRule,
+    Mention,
+    MentionRevision,
+    RawPayload,
+    SocialAccount,
+)
+from inbox.platforms.base import NormalisedMention, Platform
+from inbox.services import audit_record, inbox_settings_get, threat_alert_raise
+from reputation.analysis import Analysis, get_analyser
+from tenants.selectors import current_practice
+
+log = logging.getLogger(__name__)
+
+# Imported history older than this gets no response deadline: nobody can answer a
+# two-year-old review "within the hour", and it must not flood the overdue alerts.
+BACKFILL_AGE = dt.timedelta(days=7)
+
+
+@dataclasses.dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    skipped: int = 0
+    mentions: list[Mention] = dataclasses.field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.mentions.extend(other.mentions)
+
+
+class IngestContext:
+    """What every mention of one batch needs, loaded once per batch."""
+
+    def __init__(self) -> None:
+        self.practice = current_practice()
+        self.settings = inbox_settings_get()
+        self.accounts = {
+            (a.platform, a.external_id): a
+            for a in SocialAccount.objects.filter(is_active=True).select_related("owner")
+        }
+        self.handles = {
+            a.handle.lstrip("@").casefold(): a
+            for a in self.accounts.values()
+            if a.handle and a.platform == Platform.X
+        }
+        self.listener = Listener(
+            ListeningRule.objects.filter(is_active=True).values_list("kind", "term")
+        )
+        self.analyser = get_analyser()
+
+    def account_for(self, nm: NormalisedMention) -> SocialAccount | None:
+        account = self.accounts.get((nm.platform, nm.account_external_id))
+        if account is None and nm.platform == Platform.X and self.handles:
+            for word in nm.text.split():
+                handle = word[1:].strip(".,:;!?").casefold() if word.startswith("@") else ""
+                if handle in self.handles:
+                    return self.handles[handle]
+        return account
+
+
+def mentions_ingest(
+    items: Iterable[NormalisedMention],
+    *,
+    raw: RawPayload | None = None,
+    source: str = "",
+    ctx: IngestContext | None = None,
+) -> IngestResult:
+    ctx = ctx or IngestContext()
+    source = source or (raw.source if raw else "")
+    result = IngestResult()
+    # Within one batch the last version of an item wins (Meta may send add + edited).
+    batch: dict[tuple[str, str], NormalisedMention] = {}
+    for nm in items:
+        key = (nm.platform, nm.external_id)
+        if key in batch:
+            result.duplicates += 1
+        batch[key] = nm
+    if not batch:
+        return result
+    existing = _existing(batch)
+    fresh: list[NormalisedMention] = []
+    for key, nm in batch.items():
+        if key in existing:
+            outcome = _mention_update(existing[key], nm)
+            if outcome == "updated":
+                result.updated += 1
+            else:
+                result.duplicates += 1
+        else:
+            fresh.append(nm)
+    if fresh:
+        result.add(_insert_new(fresh, ctx=ctx, raw=raw, source=source))
+    return result
+
+
+def _existing(batch: dict[tuple[str, str], NormalisedMention]) -> dict[tuple[str, str], Mention]:
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in batch:
+        by_platform.setdefault(platform, []).append(external_id)
+    found: dict[tuple[str, str], Mention] = {}
+    for platform, ids in by_platform.items():
+        for mention in Mention.objects.filter(platform=platform, external_id__in=ids):
+            found[(mention.platform, mention.external_id)] = mention
+    return found
+
+
+def _insert_new(
+    items: list[NormalisedMention], *, ctx: IngestContext, raw: RawPayload | None, source: str
+) -> IngestResult:
+    result = IngestResult()
+    now = timezone.now()
+    planned: list[tuple[NormalisedMention, SocialAccount | None, ListeningMatch]] = []
+    for nm in items:
+        account = ctx.account_for(nm)
+        listening = ctx.listener.match(nm.text)
+        if _not_ours(nm, account, listening):
+            result.skipped += 1
+            continue
+        planned.append((nm, account, listening))
+    if not planned:
+        return result
+    analyses = [ctx.analyser.analyse(nm.text, rating=nm.rating) for nm, _, _ in planned]
+    authors = _authors_resolve([nm for nm, _, _ in planned])
+    conversations = _conversations_resolve(planned)
+    mentions = []
+    for (nm, account, listening), analysis in zip(planned, analyses, strict=True):
+        mention = _build(nm, account, listening, analysis, ctx=ctx, raw=raw, now=now)
+        mention.author_id = authors.get(_author_key(nm))
+        mention.conversation_id = conversations[(nm.platform, _root(nm))]
+        _route(mention, account, ctx, source=source)
+        mentions.append(mention)
+    try:
+        with transaction.atomic():
+            Mention.objects.bulk_create(mentions, batch_size=1000)
+    except IntegrityError:
+        # Another delivery of some of these items won the race: go item by item.
+        log.info("batch insert raced another delivery; inserting one by one")
+        for mention in mentions:
+            mention.pk = None
+            try:
+                with transaction.atomic():
+                    mention.save()
+            except IntegrityError:
+                result.duplicates += 1
+                continue
+            result.created += 1
+            result.mentions.append(mention)
+    else:
+        result.created += len(mentions)
+        result.mentions.extend(mentions)
+    _after_insert(result.mentions, ctx=ctx, now=now)
+    return result
+
+
+def mention_ingest(
+    nm: NormalisedMention, *, raw: RawPayload | None = None, source: str = ""
+) -> tuple[str, Mention | None]:
+    """Ingest one item; returns (created|updated|duplicate|skipped, mention)."""
+    result = mentions_ingest([nm], raw=raw, source=source)
+    mention = Mention.objects.filter(platform=nm.platform, external_id=nm.external_id).first()
+    for outcome in ("created", "updated", "skipped"):
+        if getattr(result, outcome):
+            return outcome, mention
+    return "duplicate", mention
+
+
+def _not_ours(nm: NormalisedMention, account: SocialAccount | None, listening) -> bool:
+    if account is not None:
+        return False
+    # Items from feeds and searches are only ours if a listening rule says so, and an
+    # exclusion ("Fjord Dental Supplies") overrides a brand match.
+    if listening.excluded_by:
+        return True
+    return nm.platform == Platform.FEED and not listening.is_relevant
+
+
+def _build(
+    nm: NormalisedMention,
+    account: SocialAccount | None,
+    listening: ListeningMatch,
+    analysis: Analysis,
+    *,
+    ctx: IngestContext,
+    raw: RawPayload | None,
+    now: dt.datetime,
+) -> Mention:
+    return Mention(
+        account=account,
+        platform=nm.platform,
+        external_id=nm.external_id,
+        kind=nm.kind,
+        parent_external_id=nm.parent_external_id,
+        author_name=nm.author_name[:200],
+        author_handle=nm.author_handle[:200],
+        text=nm.text,
+        rating=nm.rating,
+        url=nm.url[:1000],
+        posted_at=nm.posted_at,
+        received_at=now,
+        platform_updated_at=nm.updated_at,
+        removed_on_platform=nm.removed,
+        from_owner=nm.from_owner,
+        is_indirect=account is None,
+        owner_reply_text=nm.owner_reply_text,
+        owner_reply_at=nm.owner_reply_at,
+        raw=raw,
+        language=analysis.language,
+        sentiment=analysis.sentiment,
+        category=analysis.category,
+        severity=analysis.severity,
+        evidence=list(analysis.evidence) + [f"listening: {t}" for t in listening.matched],
+    )
+
+
+def _route(mention: Mention, account: SocialAccount | None, ctx: IngestContext, source: str):
+    """Owner (or backup when the owner is away) and the first-response deadline."""
+    if account is not None:
+        away = account.owner_away and account.backup_owner_id
+        mention.assignee_id = account.backup_owner_id if away else account.owner_id
+    if mention.from_owner:
+        mention.status = Mention.Status.ANSWERED
+        return
+    if mention.owner_reply_text:  # already answered on the platform (GBP reviewReply)
+        mention.status = Mention.Status.ANSWERED
+        mention.first_response_at = mention.owner_reply_at or mention.received_at
+        return
+    if mention.category in deadlines.NO_REPLY_CATEGORIES:
+        mention.status = Mention.Status.NO_REPLY
+        return
+    if source.startswith("import") and mention.posted_at < mention.received_at - BACKFILL_AGE:
+        return
+    mention.due_at = deadlines.due_at(
+        category=mention.category,
+        start=mention.received_at,
+        settings=ctx.settings,
+        tz_name=getattr(ctx.practice, "timezone", "UTC"),
+    )
+
+
+def _after_insert(mentions: list[Mention], *, ctx: IngestContext, now: dt.datetime) -> None:
+    if not mentions:
+        return
+    _counters_update(mentions, now)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor_label="system",
+                action="mention.received",
+                object_type="mention",
+                object_id=str(m.pk),
+                created_at=now,
+                data={
+                    "platform": m.platform,
+                    "external_id": m.external_id,
+                    "category": m.category,
+                    "assignee_id": m.assignee_id,
+                    "due_at": m.due_at.isoformat() if m.due_at else None,
+                },
+            )
+            for m in mentions
+        ],
+        batch_size=1000,
+    )
+    for mention in mentions:
+        if mention.from_owner and mention.parent_external_id:
+            Mention.objects.filter(
+                platform=mention.platform,
+                external_id=mention.parent_external_id,
+                first_response_at__isnull=True,
+            ).update(first_response_at=mention.posted_at, status=Mention.Status.ANSWERED)
+        elif mention.category == Mention.Category.THREAT and mention.due_at is not None:
+            # Threats alert at once; imported history (no deadline) does not page anyone.
+            threat_alert_raise(mention)
+
+
+def _counters_update(mentions: list[Mention], now: dt.datetime) -> None:
+    counts: dict[int, int] = {}
+    activity: dict[int, dt.datetime] = {}
+    for m in mentions:
+        if m.author_id:
+            counts[m.author_id] = counts.get(m.author_id, 0) + 1
+        if m.conversation_id:
+            activity[m.conversation_id] = max(
+                activity.get(m.conversation_id, m.posted_at), m.posted_at
+            )
+    with connection.cursor() as cursor:
+        if counts:
+            cursor.execute(
+                "UPDATE inbox_author a"
+                " SET mention_count = a.mention_count + c.n, last_seen_at = %s"
+                " FROM unnest(%s::bigint[], %s::int[]) AS c(id, n) WHERE a.id = c.id",
+                [now, list(counts), list(counts.values())],
+            )
+        if activity:
+            cursor.execute(
+                "UPDATE inbox_conversation v"
+                " SET last_activity_at = GREATEST(v.last_activity_at, c.t)"
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS c(id, t) WHERE v.id = c.id",
+                [list(activity), list(activity.values())],
+            )
+
+
+def _author_key(nm: NormalisedMention) -> tuple[str, str] | None:
+    key = nm.author_external_id or nm.author_handle or nm.author_name
+    return (nm.platform, key[:300]) if key else None
+
+
+def _authors_resolve(items: list[NormalisedMention]) -> dict[tuple[str, str], int]:
+    wanted: dict[tuple[str, str], NormalisedMention] = {}
+    for nm in items:
+        key = _author_key(nm)
+        if key:
+            wanted.setdefault(key, nm)
+    if not wanted:
+        return {}
+    Author.objects.bulk_create(
+        [
+            Author(platform=p, key=k, name=nm.author_name[:200], handle=nm.author_handle[:200])
+            for (p, k), nm in wanted.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return _ids_by(Author, "key", wanted)
+
+
+def _root(nm: NormalisedMention) -> str:
+    return nm.root_external_id or nm.parent_external_id or nm.external_id
+
+
+def _conversations_resolve(planned) -> dict[tuple[str, str], int]:
+    wanted: dict[tuple[str, str], tuple[NormalisedMention, SocialAccount | None]] = {}
+    for nm, account, _ in planned:
+        wanted.setdefault((nm.platform, _root(nm)), (nm, account))
+    Conversation.objects.bulk_create(
+        [
+            Conversation(
+                platform=p,
+                root_external_id=root,
+                account=account,
+                started_at=nm.posted_at,
+                last_activity_at=nm.posted_at,
+            )
+            for (p, root), (nm, account) in wanted.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return _ids_by(Conversation, "root_external_id", wanted)
+
+
+def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tuple[str, str], int]:
+    by_platform: dict[str, list[str]] = {}
+    for platform, value in wanted:
+        by_platform.setdefault(platform, []).append(value)
+    ids: dict[tuple[str, str], int] = {}
+    for platform, values in by_platform.items():
+        for pk, value in model.objects.filter(
+            platform=platform, **{f"{field}__in": values}
+        ).values_list("pk", field):
+            ids[(platform, value)] = pk
+    return ids
+
+
+def _mention_update(mention: Mention, nm: NormalisedMention) -> str:
+    """An item seen before. An edit keeps the earlier version as a revision (a 1-star
+    review changed to 4 stars stays visible as history); a replay changes nothing."""
+    if nm.removed:
+        if Mention.objects.filter(pk=mention.pk, removed_on_platform=False).update(
+            removed_on_platform=True
+        ):
+            audit_record(action="mention.removed_on_platform", obj=mention)
+            return "updated"
+        return "duplicate"
+    if nm.text == mention.text and nm.rating == mention.rating:
+        if nm.owner_reply_text and not mention.owner_reply_text:
+            Mention.objects.filter(pk=mention.pk).update(
+                owner_reply_text=nm.owner_reply_text, owner_reply_at=nm.owner_reply_at
+            )
+            return "updated"
+        return "duplicate"
+    if (
+        nm.updated_at is not None
+        and mention.platform_updated_at is not None
+        and nm.updated_at <= mention.platform_updated_at
+    ):
+        return "duplicate"  # an older version arriving late
+    analysis = get_analyser().analyse(nm.text, rating=nm.rating)
+    with transaction.atomic():
+        locked = Mention.objects.select_for_update().get(pk=mention.pk)
+        if locked.text == nm.text and locked.rating == nm.rating:
+            return "duplicate"  # a concurrent delivery of the same edit got here first
+        MentionRevision.objects.create(
+            mention=locked,
+            text=locked.text,
+            rating=locked.rating,
+            platform_updated_at=locked.platform_updated_at,
+        )
+        Mention.objects.filter(pk=locked.pk).update(
+            text=nm.text,
+            rating=nm.rating,
+            platform_updated_at=nm.updated_at,
+            sentiment=analysis.sentiment,
+            category=analysis.category,
+            severity=analysis.severity,
+            evidence=list(analysis.evidence),
+            language=analysis.language,
+            owner_reply_text=nm.owner_reply_text or locked.owner_reply_text,
+            owner_reply_at=nm.owner_reply_at or locked.owner_reply_at,
+        )
+        audit_record(
+            action="mention.edited_on_platform",
+            obj=locked,
+            data={
+                "rating": [locked.rating, nm.rating],
+                "category": [locked.category, analysis.category],
+            },
+        )
+    if analysis.category == Mention.Category.THREAT and locked.category != Mention.Category.THREAT:
+        threat_alert_raise(Mention.objects.select_related("account__owner").get(pk=mention.pk))
+    return "updated"
