@@ -30,7 +30,7 @@ from inbox.models import (
     SocialAccount,
 )
 from inbox.platforms.base import NormalisedMention, Platform
-from inbox.services import audit_record, inbox_settings_get, threat_alert_raise
+from inbox.services import audit_record, inbox_settings_get, pg_text, threat_alert_raise
 from reputation.analysis import Analysis, get_analyser
 from tenants.selectors import current_practice
 
@@ -219,9 +219,9 @@ def _build(
         external_id=nm.external_id,
         kind=nm.kind,
         parent_external_id=nm.parent_external_id,
-        author_name=nm.author_name[:200],
-        author_handle=nm.author_handle[:200],
-        text=nm.text,
+        author_name=pg_text(nm.author_name[:200]),
+        author_handle=pg_text(nm.author_handle[:200]),
+        text=pg_text(nm.text),
         rating=nm.rating,
         url=nm.url[:1000],
         posted_at=nm.posted_at,

@@ -82,17 +82,34 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
     )
     if fetched is None:
         return None
+    headers = {"account": account.external_id}
+    if isinstance(fetched, bytes):
+        fetched, headers["transport"] = feed_bytes_to_text(fetched)
     raw = raw_payload_accept(
         source=f"poll:{account.platform}",
         platform=account.platform,
         body=fetched,
-        headers={"account": account.external_id},
+        headers=headers,
         process=False,  # already in the worker: process right here
     )
     return raw_payload_process(raw.pk)
 
 
-def _feed(account: SocialAccount, state: dict) -> str | None:
+def feed_bytes_to_text(content: bytes) -> tuple[str, str]:
+    """Feed bytes as storable text, losslessly: UTF-8 as is, anything else (a feed in
+    ISO-8859-1, say) mapped byte for byte through latin-1 and marked so, so feedparser
+    later sees the original bytes and honours the feed's own encoding declaration."""
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return content.decode("latin-1"), "latin-1"
+
+
+def feed_text_to_bytes(body: str, transport: str) -> bytes:
+    return body.encode("latin-1" if transport == "latin-1" else "utf-8")
+
+
+def _feed(account: SocialAccount, state: dict) -> bytes | None:
     with FeedClient() as client:
         fetch = client.fetch(
             account.external_id, etag=state.get("etag"), last_modified=state.get("last_modified")
@@ -100,8 +117,7 @@ def _feed(account: SocialAccount, state: dict) -> str | None:
     if fetch.not_modified:
         return None
     state["etag"], state["last_modified"] = fetch.etag, fetch.last_modified
-    # Feeds are XML bytes; the few non-UTF-8 ones lose only undecodable characters.
-    return fetch.content.decode("utf-8", errors="replace")
+    return fetch.content
 
 
 def _google(account: SocialAccount, state: dict) -> str:

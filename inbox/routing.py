@@ -27,7 +27,11 @@ META_OBJECT_PLATFORM = {"page": Platform.FACEBOOK, "instagram": Platform.INSTAGR
 
 
 def delivery_accept(*, platform: str, body: str, headers: dict[str, str]) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.create(platform=platform, body=body, headers=headers)
+    from inbox.services import pg_text
+
+    delivery = WebhookDelivery.objects.create(
+        platform=platform, body=pg_text(body), headers=headers
+    )
     transaction.on_commit(lambda: async_task("inbox.routing.delivery_route", delivery.pk))
     return delivery
 

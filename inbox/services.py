@@ -21,6 +21,7 @@ from inbox.models import (
     Alert,
     AuditEvent,
     InboxSettings,
+    ListeningRule,
     Mention,
     RawPayload,
     SocialAccount,
@@ -64,6 +65,12 @@ def audit_record(
 # ---------------------------------------------------------------- raw payloads
 
 
+def pg_text(text: str) -> str:
+    """PostgreSQL text cannot hold NUL characters; a payload carrying one must still be
+    kept rather than fail with a database error."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def raw_payload_accept(
     *,
     source: str,
@@ -78,7 +85,7 @@ def raw_payload_accept(
     (ATOMIC_REQUESTS is off, so autocommit) and the worker does the rest.
     """
     raw = RawPayload.objects.create(
-        source=source, platform=platform, body=body, headers=headers or {}
+        source=source, platform=platform, body=pg_text(body), headers=headers or {}
     )
     if process:
         enqueue("inbox.services.raw_payload_process", raw.pk)
@@ -259,3 +266,47 @@ def social_account_save(*, account: SocialAccount, actor: Any = None) -> SocialA
         },
     )
     return account
+
+
+# ---------------------------------------------------------------- listening and settings
+
+
+def listening_rule_create(*, kind: str, term: str, actor: Any = None) -> ListeningRule:
+    term = " ".join(term.split())
+    if not term:
+        raise ValueError("A rule needs a word or phrase.")
+    if kind not in ListeningRule.Kind.values:
+        raise ValueError(f"Unknown rule kind {kind!r}.")
+    rule, created = ListeningRule.objects.get_or_create(kind=kind, term=term)
+    if created:
+        audit_record(
+            action="listening_rule.created",
+            actor=actor,
+            obj=rule,
+            data={"kind": kind, "term": term},
+        )
+    return rule
+
+
+def listening_rule_delete(*, rule: ListeningRule, actor: Any = None) -> None:
+    audit_record(
+        action="listening_rule.deleted",
+        actor=actor,
+        obj=rule,
+        data={"kind": rule.kind, "term": rule.term},
+    )
+    rule.delete()
+
+
+def inbox_settings_update(
+    *, settings: InboxSettings, changes: dict, actor: Any = None
+) -> InboxSettings:
+    before = {field: str(getattr(settings, field)) for field in changes}
+    for field, value in changes.items():
+        setattr(settings, field, value)
+    settings.save(update_fields=list(changes))
+    after = {field: str(getattr(settings, field)) for field in changes}
+    diff = {f: [before[f], after[f]] for f in changes if before[f] != after[f]}
+    if diff:
+        audit_record(action="inbox_settings.changed", actor=actor, obj=settings, data=diff)
+    return settings

@@ -64,13 +64,19 @@ def _account(raw: RawPayload) -> str:
     return account
 
 
+def _feed_bytes(raw: RawPayload) -> bytes:
+    from inbox.polling import feed_text_to_bytes
+
+    return feed_text_to_bytes(raw.body, raw.headers.get("transport", "utf-8"))
+
+
 PARSERS: dict[str, Callable[[RawPayload], Parsed]] = {
     "api:google-review": lambda raw: ([google.parse_review(_json(raw))], []),
     "api:mention": _generic,
     "webhook:meta": _meta,
     "webhook:google": _google_notification,
     "poll:google": _google_list,
-    "poll:feed": lambda raw: (feeds.parse_feed(raw.body.encode("utf-8"), _account(raw)), []),
+    "poll:feed": lambda raw: (feeds.parse_feed(_feed_bytes(raw), _account(raw)), []),
     "poll:x": lambda raw: (
         x.parse_tweets(_json(raw), account_external_id=raw.headers.get("account", "")),
         [],

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from inbox import selectors
+from inbox import selectors, services
 from inbox.filters import MentionFilter
+from inbox.forms import InboxSettingsForm, ListeningRuleForm
+from inbox.models import ListeningRule
 from tenants.decorators import practice_member_required
+from tenants.selectors import role_at_least
 
 
 @practice_member_required()
@@ -41,3 +47,48 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @practice_member_required()
 def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/accounts.html", {"accounts": selectors.account_list()})
+
+
+@practice_member_required()
+def listening_rules(request: HttpRequest) -> HttpResponse:
+    can_edit = role_at_least(request.practice_role, "manager")
+    form = ListeningRuleForm(request.POST or None)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            services.listening_rule_create(
+                kind=form.cleaned_data["kind"], term=form.cleaned_data["term"], actor=request.user
+            )
+            messages.success(request, "Rule added. New mentions are matched against it.")
+            return redirect("inbox:listening")
+    return render(
+        request,
+        "inbox/listening.html",
+        {"rules": ListeningRule.objects.all(), "form": form, "can_edit": can_edit},
+    )
+
+
+@practice_member_required(min_role="manager")
+@require_POST
+def listening_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = ListeningRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    services.listening_rule_delete(rule=rule, actor=request.user)
+    messages.success(request, f"Rule “{rule.term}” removed.")
+    return redirect("inbox:listening")
+
+
+@practice_member_required(min_role="manager")
+def inbox_settings(request: HttpRequest) -> HttpResponse:
+    current = services.inbox_settings_get()
+    form = InboxSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        # The form must not save the instance itself: the service does, with the audit row.
+        current.refresh_from_db()
+        services.inbox_settings_update(settings=current, changes=changes, actor=request.user)
+        messages.success(request, "Saved. New deadlines apply to mentions that arrive from now on.")
+        return redirect("inbox:settings")
+    return render(request, "inbox/settings.html", {"form": form})

@@ -1,7 +1,7 @@
 """Demo data a clinic recognises: an agency, two client practices, their people,
 accounts, listening rules and a week and a half of mentions.
 
-Mentions go through the real pipeline (`inbox.services.mentions_ingest`), so they are
+Mentions go through the real pipeline (`inbox.ingest.mentions_ingest`), so they are
 analysed, threaded, assigned to the account owner, given deadlines, alerted on and
 audited exactly as live ones would be. Two things are the seed's own doing:
 
@@ -944,7 +944,7 @@ def demo_seed(*, stdout: Writer | None = None) -> DemoSummary:
 
     def say(line: str) -> None:
         if stdout is not None:
-            stdout.write(line)
+            stdout.write(line + "\n")  # a command's OutputWrapper adds no second newline
 
     summary = DemoSummary()
     now = timezone.now()
@@ -1200,4 +1200,4 @@ def _summary_print(summary: DemoSummary, practices: list[Practice], say: Say) ->
     say(f"  Agency {AGENCY_NAME}: {public_url()}")
     say(f"    {AGENCY_EMAIL:<30} {'manager':<10} {USERS[AGENCY_EMAIL]} (both clinics)")
     say(f"  Django admin: {public_url('/admin/')}")
-    say(f"    {ADMIN_EMAIL:<30} {'superuser':<10}")
+    say(f"    {ADMIN_EMAIL:<30} superuser")

@@ -223,6 +223,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # httpx logs request URLs at INFO, and Tripadvisor's API key travels in the URL.
+        "httpx": {"level": "WARNING"},
     },
 }
 

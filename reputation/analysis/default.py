@@ -74,7 +74,6 @@ PRAISE_AT = 0.3
 COMPLAINT_AT = -0.25
 STRONGLY_NEGATIVE = -0.6
 QUESTION_MAX_NEGATIVITY = -0.5
-SUBSTANTIVE_WORDS = 25
 _MAX_TEXT = 5000  # characters analysed; longer posts are truncated (bounded cost)
 
 _WORDS = re.compile(r"[\w']+")
@@ -145,8 +144,7 @@ class DefaultAnalyser:
         if rating is not None and (isinstance(rating, bool) or not 1 <= int(rating) <= 5):
             raise ValueError(f"rating must be 1..5 or None, got {rating!r}")
         text = (text or "")[:_MAX_TEXT]
-        low = rules.lower(text)
-        norm = rules.obfuscation_free(low)
+        prep = rules.prepare(text)
         language = self._languages.detect(text)
         text_sentiment, words = self._sentiment(text, language)
         sentiment = text_sentiment
@@ -155,7 +153,7 @@ class DefaultAnalyser:
         sentiment = round(max(-1.0, min(1.0, sentiment)), 4)
 
         category, severity, evidence = self._categorise(
-            low, norm, text_sentiment, sentiment, words, rating
+            prep, text_sentiment, sentiment, words, rating
         )
         return Analysis(language, sentiment, category, severity, evidence)
 
@@ -185,7 +183,7 @@ class DefaultAnalyser:
         found = []
         for i, tok in enumerate(tokens):
             valence = self._lexicon.get(tok)
-            if valence is None:
+            if valence is None or len(tok) < 2:  # skip one-letter emoticon entries ("l")
                 continue
             neg = next((t for t in tokens[max(0, i - 3) : i] if t in _NEGATORS), None)
             if neg:
@@ -197,32 +195,31 @@ class DefaultAnalyser:
     # -- categories ----------------------------------------------------------------------
     def _categorise(
         self,
-        low: str,
-        norm: str,
+        prep: rules.Prepared,
         text_sentiment: float,
         sentiment: float,
         words: list[tuple[str, float]],
         rating: int | None,
     ) -> tuple[str, int, list[str]]:
-        threats = rules.threat_matches(norm)
+        threats = rules.threat_matches(prep)
         if threats:
             return "threat", SEVERITY_CRITICAL, [f'threat: "{p}"' for p in threats[:3]]
 
-        abuse = rules.first_matches(rules.HARASSMENT_STRONG, norm)
+        abuse = rules.abuse_matches(prep, strong=True)
         if not abuse:
-            mild = rules.first_matches(rules.HARASSMENT_MILD, norm)
-            if mild and not self._has_substance(low):
+            mild = rules.abuse_matches(prep, strong=False)
+            if mild and not rules.has_substance(prep):
                 abuse = mild
         if abuse:
             return "harassment", SEVERITY_HIGH, [f'harassment: "{p}"' for p in abuse]
 
-        spam = self._spam_evidence(low, norm)
-        if spam:
-            return "spam", SEVERITY_NONE, spam
+        strong, weak = rules.spam_matches(prep)
+        if 2 * len(strong) + len(weak) >= rules.SPAM_THRESHOLD:
+            return "spam", SEVERITY_NONE, [f'spam: "{_clip(p, 60)}"' for p in (strong + weak)[:3]]
 
         rating_note = [f"rating: {rating}/5"] if rating is not None else []
         if text_sentiment > QUESTION_MAX_NEGATIVITY and (rating is None or rating >= 3):
-            asked = rules.question_evidence(low)
+            asked = rules.question_evidence(prep)
             if asked:
                 return "question", SEVERITY_NONE, [f'question: "{_clip(asked)}"']
 
@@ -230,7 +227,7 @@ class DefaultAnalyser:
             rating is not None and rating <= 2 and text_sentiment < PRAISE_AT
         ):
             evidence = _word_evidence(words, negative=True) + rating_note
-            grave = rules.first_matches(rules.SEVERITY, low, limit=2)
+            grave = rules.severity_matches(prep)
             evidence += [f'severity: "{p}"' for p in grave]
             if sentiment <= STRONGLY_NEGATIVE:
                 evidence.append(f"severity: strongly negative ({sentiment:+.2f})")
@@ -246,21 +243,6 @@ class DefaultAnalyser:
             return "praise", SEVERITY_NONE, evidence or [f"sentiment: {sentiment:+.2f}"]
 
         return "other", SEVERITY_NONE, []
-
-    @staticmethod
-    def _has_substance(low: str) -> bool:
-        return bool(rules.SUBSTANCE.search(low)) or low.count(" ") + 1 >= SUBSTANTIVE_WORDS
-
-    @staticmethod
-    def _spam_evidence(low: str, norm: str) -> list[str]:
-        strong = rules.first_matches(rules.SPAM_STRONG, low)
-        repeat = rules.SPAM_REPEAT.search(norm)
-        if repeat:
-            strong.append(_clip(repeat.group(0), 40))
-        weak = rules.first_matches(rules.SPAM_WEAK, low)
-        if 2 * len(strong) + len(weak) < rules.SPAM_THRESHOLD:
-            return []
-        return [f'spam: "{_clip(p, 60)}"' for p in (strong + weak)[:3]]
 
 
 def _word_evidence(words: list[tuple[str, float]], *, negative: bool) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 # Languages the identifier may answer. Norwegian is "no" (bokmål) and "nn" (nynorsk)
@@ -121,8 +122,12 @@ class LanguageDetector:
     """Callable `detect(text) -> iso code`; load once, reuse (the model load is ~1 s)."""
 
     def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
-        self._ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        self._ident.set_languages([lang for lang in languages if lang in self._ident.labels])
+        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        ident.set_languages([lang for lang in languages if lang in ident.labels])
+        # The model ships as float16; the per-text feature gather + matmul runs about
+        # twice as fast on float32 (the restricted table is ~8 MB as float32).
+        ident.nb_ptc = np.ascontiguousarray(ident.nb_ptc, dtype=np.float32)
+        self._ident = ident
 
     def detect(self, text: str) -> str:
         if len(_LETTER.findall(text[:200])) < _MIN_LETTERS:

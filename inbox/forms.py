@@ -1,0 +1,46 @@
+from django import forms
+
+from inbox.models import InboxSettings, ListeningRule
+
+
+class ListeningRuleForm(forms.Form):
+    kind = forms.ChoiceField(choices=ListeningRule.Kind.choices)
+    term = forms.CharField(max_length=200, label="Word or phrase")
+
+
+class InboxSettingsForm(forms.ModelForm):
+    class Meta:
+        model = InboxSettings
+        fields = [
+            "threat_minutes",
+            "complaint_minutes",
+            "question_minutes",
+            "praise_minutes",
+            "other_minutes",
+            "reminder_minutes_before",
+            "business_hours_only",
+            "business_day_start",
+            "business_day_end",
+            "business_weekdays",
+        ]
+        labels = {
+            "threat_minutes": "Threat: first response within (minutes)",
+            "complaint_minutes": "Complaint (minutes)",
+            "question_minutes": "Question (minutes)",
+            "praise_minutes": "Praise (minutes)",
+            "other_minutes": "Other (minutes)",
+            "reminder_minutes_before": "Remind the assignee this many minutes before",
+            "business_hours_only": "Count business hours only (threats are always immediate)",
+        }
+
+    def clean_business_weekdays(self) -> str:
+        raw = self.cleaned_data["business_weekdays"]
+        try:
+            days = sorted({int(d) for d in raw.split(",") if d.strip()})
+        except ValueError:
+            raise forms.ValidationError(
+                "Use day numbers 0 (Monday) to 6, separated by commas."
+            ) from None
+        if not days or any(d < 0 or d > 6 for d in days):
+            raise forms.ValidationError("Use day numbers 0 (Monday) to 6, separated by commas.")
+        return ",".join(map(str, days))
