@@ -110,11 +110,12 @@ def mentions_ingest(
     fresh: list[NormalisedMention] = []
     for key, nm in batch.items():
         if key in existing:
-            outcome = _mention_update(existing[key], nm)
+            outcome = _mention_update(existing[key], nm, ctx=ctx)
             if outcome == "updated":
                 result.updated += 1
             else:
                 result.duplicates += 1
+                _threat_alert_ensure(existing[key])
         else:
             fresh.append(nm)
     if fresh:
@@ -194,13 +195,14 @@ def mention_ingest(
 
 
 def _not_ours(nm: NormalisedMention, account: SocialAccount | None, listening) -> bool:
+    # Feed items (alerts, blogs, forums) are only ours if a listening rule says so,
+    # and an exclusion ("Fjord Dental Supplies") overrides a brand match.
+    if nm.platform == Platform.FEED:
+        return not listening.is_relevant
+    # What is said on the practice's own accounts is always ours.
     if account is not None:
         return False
-    # Items from feeds and searches are only ours if a listening rule says so, and an
-    # exclusion ("Fjord Dental Supplies") overrides a brand match.
-    if listening.excluded_by:
-        return True
-    return nm.platform == Platform.FEED and not listening.is_relevant
+    return bool(listening.excluded_by)
 
 
 def _build(
@@ -229,7 +231,8 @@ def _build(
         platform_updated_at=nm.updated_at,
         removed_on_platform=nm.removed,
         from_owner=nm.from_owner,
-        is_indirect=account is None,
+        # Alert feeds are the practice's own, but what they find is said elsewhere.
+        is_indirect=account is None or nm.platform == Platform.FEED,
         owner_reply_text=nm.owner_reply_text,
         owner_reply_at=nm.owner_reply_at,
         raw=raw,
@@ -391,7 +394,37 @@ def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tu
     return ids
 
 
-def _mention_update(mention: Mention, nm: NormalisedMention) -> str:
+def _deadline_for_edit(mention: Mention, category: str, ctx: IngestContext) -> dict:
+    """An edit that changes what a mention is changes its clock too (a complaint edited
+    into praise is no longer due in an hour; one edited into a threat is due now)."""
+    if category in deadlines.NO_REPLY_CATEGORIES:
+        return {"due_at": None, "status": Mention.Status.NO_REPLY}
+    if mention.due_at is None and mention.status != Mention.Status.NO_REPLY:
+        return {}  # imported history stays without a clock
+    start = timezone.now() if category == Mention.Category.THREAT else mention.received_at
+    due = deadlines.due_at(
+        category=category,
+        start=start,
+        settings=ctx.settings,
+        tz_name=getattr(ctx.practice, "timezone", "UTC"),
+    )
+    status = Mention.Status.NEW if mention.status == Mention.Status.NO_REPLY else mention.status
+    return {"due_at": due, "status": status, "reminder_sent_at": None, "overdue_alerted_at": None}
+
+
+def _threat_alert_ensure(mention: Mention) -> None:
+    """A replayed threat whose alert was never raised (its first processing failed
+    after the insert) gets it now, so re-processing heals a lost alert."""
+    if (
+        mention.category == Mention.Category.THREAT
+        and mention.due_at is not None
+        and not mention.from_owner
+        and not mention.alerts.filter(kind="threat").exists()
+    ):
+        threat_alert_raise(mention)
+
+
+def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestContext) -> str:
     """An item seen before. An edit keeps the earlier version as a revision (a 1-star
     review changed to 4 stars stays visible as history); a replay changes nothing."""
     if nm.removed:
@@ -425,18 +458,22 @@ def _mention_update(mention: Mention, nm: NormalisedMention) -> str:
             rating=locked.rating,
             platform_updated_at=locked.platform_updated_at,
         )
-        Mention.objects.filter(pk=locked.pk).update(
-            text=nm.text,
+        listening = [e for e in locked.evidence if e.startswith("listening: ")]
+        changes = dict(
+            text=pg_text(nm.text),
             rating=nm.rating,
             platform_updated_at=nm.updated_at,
             sentiment=analysis.sentiment,
             category=analysis.category,
             severity=analysis.severity,
-            evidence=list(analysis.evidence),
+            evidence=list(analysis.evidence) + listening,
             language=analysis.language,
             owner_reply_text=nm.owner_reply_text or locked.owner_reply_text,
             owner_reply_at=nm.owner_reply_at or locked.owner_reply_at,
         )
+        if locked.first_response_at is None and analysis.category != locked.category:
+            changes.update(_deadline_for_edit(locked, analysis.category, ctx))
+        Mention.objects.filter(pk=locked.pk).update(**changes)
         audit_record(
             action="mention.edited_on_platform",
             obj=locked,
@@ -445,6 +482,6 @@ def _mention_update(mention: Mention, nm: NormalisedMention) -> str:
                 "category": [locked.category, analysis.category],
             },
         )
-    if analysis.category == Mention.Category.THREAT and locked.category != Mention.Category.THREAT:
-        threat_alert_raise(Mention.objects.select_related("account__owner").get(pk=mention.pk))
+    if analysis.category == Mention.Category.THREAT:
+        _threat_alert_ensure(Mention.objects.select_related("account__owner").get(pk=mention.pk))
     return "updated"

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inbox import selectors, services
@@ -27,7 +26,6 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filter": filterset,
             "counts": selectors.inbox_counts(),
-            "now": timezone.now(),
         },
     )
 

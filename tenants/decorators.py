@@ -30,6 +30,7 @@ def practice_member_required(min_role: str = "viewer") -> Callable:
                 raise Http404
             request.practice = tenant
             request.practice_role = role
+
             return view(request, *args, **kwargs)
 
         return wrapper

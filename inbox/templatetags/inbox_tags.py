@@ -1,0 +1,42 @@
+"""The visible response clock: "due in 12 min", "overdue by 1 h 5 min"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+@register.simple_tag
+def response_clock(mention) -> str:
+    if mention.first_response_at or not mention.due_at:
+        return format_html('<span class="muted">—</span>')
+    left = mention.due_at - timezone.now()
+    local = timezone.localtime(mention.due_at)
+    if left.total_seconds() < 0:
+        return format_html(
+            '<span class="clock overdue" title="due {}">overdue by {}</span>',
+            local.strftime("%H:%M, %d %b"),
+            _span(left),
+        )
+    css = "clock soon" if left <= dt.timedelta(minutes=15) else "clock"
+    return format_html(
+        '<span class="{}" title="due {}">due in {}</span>',
+        css,
+        local.strftime("%H:%M, %d %b"),
+        _span(left),
+    )
