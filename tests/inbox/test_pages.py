@@ -1,0 +1,86 @@
+"""Web pages of a practice: inbox, listening rules, deadline settings, accounts."""
+
+import datetime as dt
+
+from inbox.models import AuditEvent, InboxSettings, ListeningRule, Mention, SocialAccount
+from tests.conftest import client_for
+
+
+def test_the_inbox_lists_newest_first_with_rating_and_owner(cast, tenant):
+    with tenant(cast.alpha):
+        account = SocialAccount.objects.create(
+            platform="google", external_id="loc", display_name="Alpha Oslo", owner=cast.bob
+        )
+        for day, text in [(1, "older review"), (2, "newer review")]:
+            Mention.objects.create(
+                account=account,
+                platform="google",
+                external_id=text,
+                text=text,
+                rating=4,
+                assignee=cast.bob,
+                posted_at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+            )
+    body = client_for("alpha.localhost", cast.vera).get("/inbox/").content.decode()
+    assert body.index("newer review") < body.index("older review")
+    assert "Alpha Oslo" in body and "Bob" in body and "★★★★☆" in body
+
+
+def test_unowned_accounts_are_flagged(cast, tenant):
+    with tenant(cast.alpha):
+        SocialAccount.objects.create(platform="yelp", external_id="y", display_name="Alpha on Yelp")
+    body = client_for("alpha.localhost", cast.alice).get("/inbox/accounts/").content.decode()
+    assert "No owner" in body
+
+
+def test_a_manager_adds_and_removes_a_listening_rule(cast, tenant):
+    client = client_for("alpha.localhost", cast.agnes)
+    response = client.post("/inbox/listening/", {"kind": "misspelling", "term": "  Alfa   Dental "})
+    assert response.status_code == 302
+    with tenant(cast.alpha):
+        rule = ListeningRule.objects.get()
+        assert (rule.kind, rule.term) == ("misspelling", "Alfa Dental")
+    assert client.post(f"/inbox/listening/{rule.pk}/delete/").status_code == 302
+    with tenant(cast.alpha):
+        assert not ListeningRule.objects.exists()
+        actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_label"))
+    assert actions == [
+        ("listening_rule.created", "agnes@north.test"),
+        ("listening_rule.deleted", "agnes@north.test"),
+    ]
+
+
+def test_a_responder_can_read_but_not_change_listening_rules(cast, tenant):
+    client = client_for("alpha.localhost", cast.bob)
+    assert client.get("/inbox/listening/").status_code == 200
+    assert client.post("/inbox/listening/", {"kind": "brand", "term": "X"}).status_code == 403
+    with tenant(cast.alpha):
+        assert not ListeningRule.objects.exists()
+
+
+def test_the_owner_changes_deadlines_and_it_is_audited(cast, tenant):
+    client = client_for("alpha.localhost", cast.alice)
+    form = client.get("/inbox/settings/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(complaint_minutes=30, business_weekdays="4,0,1,2,3", business_hours_only="")
+    assert client.post("/inbox/settings/", data).status_code == 302
+    with tenant(cast.alpha):
+        saved = InboxSettings.objects.get()
+        assert (saved.complaint_minutes, saved.business_weekdays) == (30, "0,1,2,3,4")
+        event = AuditEvent.objects.get(action="inbox_settings.changed")
+        assert event.data["complaint_minutes"] == ["60", "30"]
+
+
+def test_bad_business_days_are_refused(cast, tenant):
+    client = client_for("alpha.localhost", cast.alice)
+    form = client.get("/inbox/settings/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(business_weekdays="mon,tue", business_hours_only="")
+    response = client.post("/inbox/settings/", data)
+    assert (
+        response.status_code == 200 and "day numbers 0 (Monday) to 6" in response.content.decode()
+    )
+
+
+def test_a_responder_cannot_open_the_deadline_settings(cast):
+    assert client_for("alpha.localhost", cast.bob).get("/inbox/settings/").status_code == 404

@@ -1,0 +1,144 @@
+"""Scheduled polls, tested at the HTTP boundary with the platforms' documented answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from inbox.models import Mention, RawPayload, SocialAccount
+from inbox.polling import poll_account, poll_due_accounts
+from inbox.services import social_account_save
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "platforms"
+FEED_URL = "https://www.google.com/alerts/feeds/0123/4567"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def in_alpha(cast, tenant):
+    with tenant(cast.alpha):
+        yield
+
+
+def account(platform: str, external_id: str, **kw) -> SocialAccount:
+    return social_account_save(
+        account=SocialAccount(
+            platform=platform,
+            external_id=external_id,
+            display_name=platform,
+            poll_enabled=True,
+            **kw,
+        )
+    )
+
+
+def test_a_feed_is_fetched_with_conditional_get_and_304_adds_nothing(cast, in_alpha):
+    from inbox.models import ListeningRule
+
+    ListeningRule.objects.create(kind="brand", term="Bright Smile")
+    feed = account("feed", FEED_URL, owner=cast.alice)
+    content = fixture("feeds/google_alerts.atom")
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get(FEED_URL)
+        route.side_effect = [
+            httpx.Response(
+                200,
+                content=content,
+                headers={"ETag": '"v1"', "Last-Modified": "Sun, 22 Nov 2026 10:00:00 GMT"},
+            ),
+            httpx.Response(304),
+        ]
+        first = poll_account(feed)
+        feed.refresh_from_db()
+        second = poll_account(feed)
+        assert route.calls[1].request.headers["If-None-Match"] == '"v1"'
+        assert (
+            route.calls[1].request.headers["If-Modified-Since"] == "Sun, 22 Nov 2026 10:00:00 GMT"
+        )
+    assert first.status == RawPayload.Status.PROCESSED
+    assert first.mentions_created + first.skipped == len(
+        __import__("inbox.platforms.feeds", fromlist=["parse_feed"]).parse_feed(content, FEED_URL)
+    )
+    assert second is None
+    assert RawPayload.objects.count() == 1
+    assert (
+        Mention.objects.filter(platform="feed", is_indirect=True).count() == first.mentions_created
+    )
+
+
+def test_a_latin1_feed_keeps_its_characters(cast, in_alpha):
+    from inbox.models import ListeningRule
+
+    ListeningRule.objects.create(kind="brand", term="Tannlege Ås")
+    feed = account("feed", "https://forum.example.no/rss")
+    body = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>Forum</title>'
+        "<item><guid>1</guid><title>Tannlege Ås er best</title><description>Søt og flink tannlege</description>"
+        "<pubDate>Sun, 22 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    ).encode("latin-1")
+    with respx.mock() as mock:
+        mock.get("https://forum.example.no/rss").mock(
+            return_value=httpx.Response(200, content=body)
+        )
+        poll_account(feed)
+    assert "Søt og flink" in Mention.objects.get().text
+
+
+def test_google_reviews_are_pulled_per_location(cast, in_alpha):
+    listing = json.loads(fixture("google/reviews_list.json"))
+    location = listing["reviews"][0]["name"].split("/reviews/")[0]
+    gbp = account("google", location, owner=cast.bob)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"https://mybusiness.googleapis.com/v4/{location}/reviews").mock(
+            return_value=httpx.Response(200, json=listing)
+        )
+        raw = poll_account(gbp)
+    assert raw.mentions_created == len(listing["reviews"])
+    assert set(Mention.objects.values_list("assignee", flat=True)) == {cast.bob.pk}
+
+
+def test_x_search_remembers_the_newest_id(cast, in_alpha):
+    x = account("x", "2244994945", handle="@alphadental")
+    body = json.loads(fixture("x/search_recent.json"))
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get("https://api.x.com/2/tweets/search/recent").mock(
+            return_value=httpx.Response(200, json=body)
+        )
+        poll_account(x)
+        assert "@alphadental" in route.calls[0].request.url.params["query"]
+    x.refresh_from_db()
+    assert x.poll_state["since_id"] == body["meta"]["newest_id"]
+    assert Mention.objects.filter(platform="x").count() == len(body["data"])
+
+
+def test_yelp_reviews_are_pulled(cast, in_alpha):
+    yelp = account("yelp", "bright-smile-dental-san-francisco")
+    body = json.loads(fixture("yelp/reviews.json"))
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(url__regex=r"https://api\.yelp\.com/v3/businesses/.+/reviews").mock(
+            return_value=httpx.Response(200, json=body)
+        )
+        poll_account(yelp)
+    assert Mention.objects.filter(platform="yelp").count() == len(body["reviews"])
+
+
+def test_a_failing_platform_is_recorded_and_does_not_stop_the_round(cast, in_alpha):
+    broken = account("yelp", "broken-biz")
+    feed = account("feed", FEED_URL)
+    with respx.mock() as mock:
+        mock.get(url__regex=r"https://api\.yelp\.com/.*").mock(return_value=httpx.Response(503))
+        mock.get(FEED_URL).mock(return_value=httpx.Response(304))
+        assert poll_due_accounts() == 2
+    broken.refresh_from_db()
+    feed.refresh_from_db()
+    assert "503" in broken.last_poll_error and broken.last_polled_at is not None
+    assert feed.last_poll_error == "" and feed.last_polled_at is not None
+    # Polled just now: not due again in this round.
+    assert poll_due_accounts() == 0
