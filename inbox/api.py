@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from inbox import selectors, services
 from inbox.filters import MentionFilter
-from inbox.models import Mention, RawPayload
+from inbox.models import Mention, RawPayload, SocialAccount
 from inbox.platforms import generic, google
 from inbox.platforms.base import PayloadError, Platform
 from reputation.api import TenantApiView, read_body, require_json
@@ -38,6 +38,17 @@ accepted = inline_serializer(
     "Accepted",
     {"raw_id": serializers.IntegerField(), "status": serializers.CharField()},
 )
+
+
+def _account_must_exist(platform: str, external_id: str, *, field: str) -> None:
+    """A mention for an account this practice has not connected is refused, not guessed:
+    it is most likely meant for another practice or a typo in the integration."""
+    if not SocialAccount.objects.filter(platform=platform, external_id=external_id).exists():
+        raise PayloadError(
+            f"No connected {platform} account {external_id!r} in this practice: connect it "
+            "first (Accounts page), or leave the account out for an indirect mention.",
+            field=field,
+        )
 
 
 class _IngestApi(TenantApiView):
@@ -83,7 +94,8 @@ class GoogleReviewIngestApi(_IngestApi):
         return super().post(request)
 
     def validate(self, data) -> str:
-        google.parse_review(data)
+        review = google.parse_review(data)
+        _account_must_exist(Platform.GOOGLE, review.account_external_id, field="name")
         return Platform.GOOGLE
 
 
@@ -105,7 +117,10 @@ class MentionIngestApi(_IngestApi):
         platforms = set()
         for index, item in enumerate(items):
             try:
-                platforms.add(generic.parse_mention(item).platform)
+                parsed = generic.parse_mention(item)
+                if parsed.account_external_id:
+                    _account_must_exist(parsed.platform, parsed.account_external_id, field="account")
+                platforms.add(parsed.platform)
             except PayloadError as exc:
                 if isinstance(data, list):
                     exc.field = f"[{index}].{exc.field}" if exc.field else f"[{index}]"

@@ -167,3 +167,12 @@ def test_a_2_mb_body_is_refused_with_413_and_stores_nothing(cast, tenant, alpha_
 def test_a_non_json_content_type_is_415(cast, alpha_key):
     response = post("alpha.localhost", alpha_key, "name=x", content_type="text/plain")
     assert response.status_code == 415
+
+
+def test_a_review_for_a_location_the_practice_has_not_connected_is_400(cast, tenant, alpha_key):
+    response = post("alpha.localhost", alpha_key, review())
+    assert response.status_code == 400
+    assert response.json()["field"] == "name"
+    assert "No connected google account" in response.json()["error"]
+    with tenant(cast.alpha):
+        assert RawPayload.objects.count() == 0
