@@ -1,11 +1,23 @@
 from django.contrib import admin, messages
+from django.db import connection
 
 from inbox import services
 from inbox.models import AuditEvent, Mention, RawPayload, SocialAccount
 
 
+class PracticeDataAdmin(admin.ModelAdmin):
+    """Practice tables exist only in practice schemas: hide them on the public host
+    (there is no such table there), show them on each practice's own /admin/."""
+
+    def has_module_permission(self, request) -> bool:
+        return connection.schema_name != "public" and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return connection.schema_name != "public" and super().has_view_permission(request, obj)
+
+
 @admin.register(RawPayload)
-class RawPayloadAdmin(admin.ModelAdmin):
+class RawPayloadAdmin(PracticeDataAdmin):
     list_display = [
         "id",
         "source",
@@ -29,18 +41,18 @@ class RawPayloadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
+class MentionAdmin(PracticeDataAdmin):
     list_display = ["id", "platform", "author_name", "category", "status", "posted_at"]
     list_filter = ["platform", "category", "status"]
     search_fields = ["text", "author_name", "external_id"]
     raw_id_fields = ["author", "conversation", "raw", "account"]
 
 
-admin.site.register(SocialAccount)
+admin.site.register(SocialAccount, PracticeDataAdmin)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(PracticeDataAdmin):
     """The audit trail is append-only: read here, never edit."""
 
     list_display = ["created_at", "actor_label", "action", "object_type", "object_id"]

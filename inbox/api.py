@@ -119,7 +119,9 @@ class MentionIngestApi(_IngestApi):
             try:
                 parsed = generic.parse_mention(item)
                 if parsed.account_external_id:
-                    _account_must_exist(parsed.platform, parsed.account_external_id, field="account")
+                    _account_must_exist(
+                        parsed.platform, parsed.account_external_id, field="account"
+                    )
                 platforms.add(parsed.platform)
             except PayloadError as exc:
                 if isinstance(data, list):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from inbox import importing
 from inbox.models import RawPayload
 from inbox.platforms import feeds, generic, google, meta, tripadvisor, x, yelp
 from inbox.platforms.base import NormalisedMention, PayloadError, Platform
@@ -83,6 +84,14 @@ PARSERS: dict[str, Callable[[RawPayload], Parsed]] = {
     ),
     "poll:yelp": lambda raw: (yelp.parse_reviews(_json(raw), _account(raw)), []),
     "poll:tripadvisor": lambda raw: (tripadvisor.parse_reviews(_json(raw), _account(raw)), []),
+    # Chunks of a file imported by `manage.py import_mentions` (see inbox.importing).
+    "import:csv": importing.parse_chunk,
+    "import:jsonl": importing.parse_chunk,
+    "import:google": importing.parse_chunk,
+    "import:meta": importing.parse_chunk,
+    "import:x": importing.parse_chunk,
+    "import:yelp": importing.parse_chunk,
+    "import:tripadvisor": importing.parse_chunk,
 }
 
 

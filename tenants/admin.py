@@ -1,7 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.html import format_html
 
-from tenants.models import Agency, AgencyMembership, ApiKey, Domain, Membership, Practice, User
+from tenants.models import (
+    AccountRoute,
+    Agency,
+    AgencyMembership,
+    ApiKey,
+    Domain,
+    Membership,
+    Practice,
+    User,
+    WebhookDelivery,
+)
+from tenants.selectors import practice_url
 
 
 @admin.register(User)
@@ -24,10 +36,16 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "schema_name", "agency", "created_at"]
+    list_display = ["name", "slug", "schema_name", "agency", "created_at", "practice_admin"]
     search_fields = ["name", "slug"]
     readonly_fields = ["schema_name"]
     inlines = [MembershipInline]
+
+    @admin.display(description="Audit trail and data")
+    def practice_admin(self, obj: Practice) -> str:
+        if obj.schema_name == "public":
+            return "—"
+        return format_html('<a href="{}">{} admin</a>', practice_url(obj, "/admin/"), obj.name)
 
 
 @admin.register(Agency)
@@ -43,3 +61,26 @@ admin.site.register(AgencyMembership)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["prefix", "practice", "name", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "last_used_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "platform", "status", "received_at", "error"]
+    list_filter = ["status", "platform"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["reroute"]
+
+    @admin.action(description="Route the selected deliveries again")
+    def reroute(self, request, queryset):
+        from inbox.routing import delivery_reroute
+
+        for delivery in queryset:
+            delivery_reroute(delivery=delivery)
+        self.message_user(request, f"Re-routed {queryset.count()} delivery(ies).")
+
+
+@admin.register(AccountRoute)
+class AccountRouteAdmin(admin.ModelAdmin):
+    list_display = ["platform", "external_id", "practice"]
+    list_filter = ["platform"]
+    search_fields = ["external_id"]

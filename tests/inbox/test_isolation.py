@@ -89,9 +89,7 @@ def test_outsiders_get_404_on_every_practice_route(
         assert ListeningRule.objects.count() == 1  # nothing was changed by the attempts
 
 
-READABLE = [
-    (p, r) for p, r in ROUTES if "get" in _methods(r.callback) and r.name not in WRITE_ONLY
-]
+READABLE = [(p, r) for p, r in ROUTES if "get" in _methods(r.callback) and r.name not in WRITE_ONLY]
 
 
 @pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])

@@ -61,7 +61,11 @@ def page(cast, tenant):
 def test_the_handshake_echoes_the_challenge_for_the_right_token(db):
     response = client_for("localhost").get(
         "/webhooks/meta/",
-        {"hub.mode": "subscribe", "hub.verify_token": settings.META_VERIFY_TOKEN, "hub.challenge": "1158201444"},
+        {
+            "hub.mode": "subscribe",
+            "hub.verify_token": settings.META_VERIFY_TOKEN,
+            "hub.challenge": "1158201444",
+        },
     )
     assert response.status_code == 200
     assert response.content == b"1158201444"
@@ -69,7 +73,8 @@ def test_the_handshake_echoes_the_challenge_for_the_right_token(db):
 
 def test_the_handshake_refuses_a_wrong_token(db, caplog):
     response = client_for("localhost").get(
-        "/webhooks/meta/", {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+        "/webhooks/meta/",
+        {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"},
     )
     assert response.status_code == 403
     assert "handshake refused" in caplog.text
@@ -152,9 +157,7 @@ def test_bad_entries_do_not_lose_the_good_ones(
         assert Mention.objects.count() == raw.mentions_created
 
 
-def test_a_pubsub_notification_fetches_the_review(
-    cast, tenant, django_capture_on_commit_callbacks
-):
+def test_a_pubsub_notification_fetches_the_review(cast, tenant, django_capture_on_commit_callbacks):
     note = json.loads(fixture("google/pubsub_push.json"))
     data = json.loads(__import__("base64").b64decode(note["message"]["data"]))
     review = json.loads(fixture("google/review.json"))
@@ -162,7 +165,10 @@ def test_a_pubsub_notification_fetches_the_review(
     with tenant(cast.alpha):
         social_account_save(
             account=SocialAccount(
-                platform="google", external_id=data["location"], display_name="GBP", owner=cast.alice
+                platform="google",
+                external_id=data["location"],
+                display_name="GBP",
+                owner=cast.alice,
             )
         )
     with respx.mock(assert_all_called=True) as mock:
@@ -225,9 +231,7 @@ def committed_page(django_db_setup, django_db_blocker):
 
 def test_five_concurrent_replays_of_every_webhook_store_each_mention_once(committed_page):
     body = fixture("meta/page_feed_batch.json").decode()
-    deliveries = [
-        routing.delivery_accept(platform="meta", body=body, headers={}) for _ in range(5)
-    ]
+    deliveries = [routing.delivery_accept(platform="meta", body=body, headers={}) for _ in range(5)]
     # on_commit ran each routing inline already (autocommit); route again, at once,
     # from five connections, as five redelivered webhooks would be.
     barrier = threading.Barrier(5)

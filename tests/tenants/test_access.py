@@ -91,3 +91,20 @@ def test_practice_pages_are_not_served_on_the_public_host(cast):
     client = client_for("localhost", cast.alice)
     assert client.get("/inbox/").status_code == 404
     assert client.get("/api/v1/mentions/").status_code == 404
+
+
+def test_the_admin_shows_practice_data_only_on_the_practice_host(cast):
+    from tenants.models import User
+
+    admin = User.objects.create_superuser("root@service.test", "pw-root-123")
+    public = client_for("localhost", admin)
+    index = public.get("/admin/").content.decode()
+    assert "Practices" in index and "Audit events" not in index
+    assert public.get("/admin/inbox/auditevent/").status_code in (403, 404)
+    practice = client_for("alpha.localhost", admin)
+    assert practice.get("/admin/inbox/auditevent/").status_code == 200
+
+
+def test_only_staff_reach_the_admin(cast):
+    response = client_for("alpha.localhost", cast.alice).get("/admin/inbox/auditevent/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
