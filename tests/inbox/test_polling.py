@@ -81,7 +81,8 @@ def test_a_latin1_feed_keeps_its_characters(cast, in_alpha):
     body = (
         '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel>'
         "<title>Forum</title><item><guid>1</guid><title>Tannlege Ås er best</title>"
-        "<description>Søt og flink tannlege</description><pubDate>Sun, 22 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+        "<description>Søt og flink tannlege</description>"
+        "<pubDate>Sun, 22 Nov 2026 10:00:00 GMT</pubDate></item></channel></rss>"
     ).encode("latin-1")
     with respx.mock() as mock:
         mock.get("https://forum.example.no/rss").mock(
