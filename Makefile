@@ -5,7 +5,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= reputation.settings
 
 .PHONY: run test lint format bench stop db venv browser demo clean
 
@@ -37,7 +36,7 @@ run: demo
 
 test: venv browser
 	@scripts/pg.sh start
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@DJANGO_SETTINGS_MODULE=reputation.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	@$(VENV)/bin/ruff check .

@@ -44,3 +44,24 @@ class InboxSettingsForm(forms.ModelForm):
         if not days or any(d < 0 or d > 6 for d in days):
             raise forms.ValidationError("Use day numbers 0 (Monday) to 6, separated by commas.")
         return ",".join(map(str, days))
+
+
+class AccountOwnersForm(forms.Form):
+    """Who answers for an account; choices are the practice's people (and its agency's)."""
+
+    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="— nobody —")
+    backup_owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="— nobody —")
+    owner_away = forms.BooleanField(
+        required=False, label="Owner is away (send new mentions to the backup)"
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+        self.fields["backup_owner"].queryset = people
+
+    def clean(self):
+        data = super().clean()
+        if data.get("owner_away") and not data.get("backup_owner"):
+            raise forms.ValidationError("Name a backup before marking the owner away.")
+        return data

@@ -119,6 +119,12 @@ class Chunk:
     nbytes: int  # bytes of the file this chunk covers (for progress)
     header_lines: int = 0  # csv: physical lines of the header row repeated in `body`
     lines: list[int] | None = None  # document chunks: the file line of each body line
+    # Document chunks: where the rows sit in the document ("reviews", "entry", "" for a
+    # top-level array), the index of the first, and whether each row was wrapped in a
+    # one-element copy of the document (meta entries, X tweets) or stored as it is.
+    document_path: str | None = None
+    first_index: int = 0
+    wrapped: bool = False
 
 
 @dataclasses.dataclass
@@ -269,6 +275,10 @@ def chunk_store(chunk: Chunk, *, fmt: str, headers: dict[str, Any]) -> int:
         chunk_headers["header_lines"] = chunk.header_lines
     if chunk.lines is not None:
         chunk_headers["lines"] = chunk.lines
+    if chunk.document_path is not None:
+        chunk_headers["document_path"] = chunk.document_path
+        chunk_headers["first_index"] = chunk.first_index
+        chunk_headers["wrapped"] = chunk.wrapped
     raw = raw_payload_accept(
         source=SOURCE_PREFIX + fmt,
         platform=CHUNK_PLATFORM[fmt],
@@ -524,6 +534,7 @@ def _chunk_rows(
             yield first_line + line - header_lines - 1, item
         return
     mapping = headers.get("lines")
+    document_path = headers.get("document_path")
 
     def file_line(body_line: int) -> int:
         if isinstance(mapping, list) and 0 < body_line <= len(mapping):
@@ -548,7 +559,21 @@ def _chunk_rows(
             yield file_line(number), PayloadError("invalid JSON: nested too deeply")
             continue
         for item in _units(unit, value, account, ignored):
+            if isinstance(item, PayloadError) and document_path is not None:
+                index = int(headers.get("first_index", 0) or 0) + number - 1
+                item = _document_repath(item, document_path, index, bool(headers.get("wrapped")))
             yield file_line(number), item
+
+
+def _document_repath(exc: PayloadError, path: str, index: int, wrapped: bool) -> PayloadError:
+    """Name a document row's error by its place in the file's document ("reviews[12]...")."""
+    if wrapped:  # stored as a one-row copy of the document: its path says [0]
+        return _repath(exc, f"{path}[0]", f"{path}[{index}]")
+    element = f"{path}[{index}]"
+    field, message = exc.field or "", exc.message
+    if field and message.startswith(field):
+        return PayloadError(f"{element}.{message}", field=f"{element}.{field}")
+    return PayloadError(f"{element}: {message}", field=f"{element}.{field}" if field else element)
 
 
 # ---------------------------------------------------------------- platform units
@@ -691,7 +716,10 @@ def read_chunks(
     Raises ImportFileError (before yielding anything) when the file cannot be read, is
     not UTF-8, is empty, has an unusable CSV header or is a malformed JSON document.
     """
-    options_check(fmt=fmt, batch=batch)
+    if fmt not in FORMATS:
+        raise ImportFileError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise ImportFileError(f"batch must be between 1 and {MAX_BATCH:,} rows")
     file_path = Path(path)
     warnings = warnings if warnings is not None else []
     _check_readable_utf8(file_path)
@@ -841,7 +869,9 @@ def _document_chunks(path: Path, fmt: str, batch: int) -> Iterator[Chunk]:
         items = _document_items(fmt, key, members)
     units = [_document_unit(fmt, members, value) for _, value in items]
     lines = _line_numbers(text, [offset for offset, _ in items])
-    return _unit_chunks(units, lines, batch, len(raw))
+    path = key if members or not items else ""
+    wrapped = bool(members) and fmt in ("meta", "x")
+    return _unit_chunks(units, lines, batch, len(raw), path, wrapped)
 
 
 def _document_items(fmt: str, key: str, members: dict[str, Any]) -> list[tuple[int, Any]]:
@@ -870,7 +900,9 @@ def _document_unit(fmt: str, members: dict[str, Any], value: Any) -> Any:
     return value  # google Review, yelp / tripadvisor review objects
 
 
-def _unit_chunks(units: list[Any], lines: list[int], batch: int, total: int) -> Iterator[Chunk]:
+def _unit_chunks(
+    units: list[Any], lines: list[int], batch: int, total: int, path: str, wrapped: bool
+) -> Iterator[Chunk]:
     done = 0
     for start in range(0, len(units), batch):
         part = units[start : start + batch]
@@ -879,7 +911,17 @@ def _unit_chunks(units: list[Any], lines: list[int], batch: int, total: int) -> 
         nbytes = total - done if end == len(units) else total * end // len(units) - done
         done += nbytes
         body = "\n".join(json.dumps(u, ensure_ascii=False, separators=(",", ":")) for u in part)
-        yield Chunk(body + "\n", part_lines[0], part_lines[-1], len(part), nbytes, 0, part_lines)
+        yield Chunk(
+            body + "\n",
+            part_lines[0],
+            part_lines[-1],
+            len(part),
+            nbytes,
+            lines=part_lines,
+            document_path=path,
+            first_index=start,
+            wrapped=wrapped,
+        )
 
 
 def _line_numbers(text: str, offsets: list[int]) -> list[int]:

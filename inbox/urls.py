@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.inbox_list, name="list"),
     path("<int:pk>/", views.mention_detail, name="detail"),
     path("accounts/", views.account_list, name="accounts"),
+    path("accounts/<int:pk>/owners/", views.account_owners, name="account-owners"),
     path("listening/", views.listening_rules, name="listening"),
     path("listening/<int:pk>/delete/", views.listening_rule_delete, name="listening-delete"),
     path("settings/", views.inbox_settings, name="settings"),

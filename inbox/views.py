@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 
 from inbox import selectors, services
 from inbox.filters import MentionFilter
-from inbox.forms import InboxSettingsForm, ListeningRuleForm
+from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
 from inbox.models import ListeningRule
 from tenants.decorators import practice_member_required
-from tenants.selectors import role_at_least
+from tenants.selectors import practice_people, role_at_least
 
 
 @practice_member_required()
@@ -44,7 +44,14 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @practice_member_required()
 def account_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "inbox/accounts.html", {"accounts": selectors.account_list()})
+    return render(
+        request,
+        "inbox/accounts.html",
+        {
+            "accounts": selectors.account_list(),
+            "can_edit": role_at_least(request.practice_role, "manager"),
+        },
+    )
 
 
 @practice_member_required()
@@ -90,3 +97,27 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Saved. New deadlines apply to mentions that arrive from now on.")
         return redirect("inbox:settings")
     return render(request, "inbox/settings.html", {"form": form})
+
+
+@practice_member_required(min_role="manager")
+def account_owners(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.account_list().filter(pk=pk).first()
+    if account is None:
+        raise Http404
+    people = practice_people(practice=request.practice)
+    form = AccountOwnersForm(
+        request.POST or None,
+        people=people,
+        initial={
+            "owner": account.owner,
+            "backup_owner": account.backup_owner,
+            "owner_away": account.owner_away,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        for field in ("owner", "backup_owner", "owner_away"):
+            setattr(account, field, form.cleaned_data[field])
+        services.social_account_save(account=account, actor=request.user)
+        messages.success(request, f"Saved: new mentions on {account.display_name} go to the owner.")
+        return redirect("inbox:accounts")
+    return render(request, "inbox/account_owners.html", {"account": account, "form": form})

@@ -79,3 +79,16 @@ def current_practice() -> Practice:
     if isinstance(tenant, Practice):
         return tenant
     return Practice.objects.get(schema_name=connection.schema_name)
+
+
+def practice_people(*, practice: Practice):
+    """Everyone who can work in the practice: members and its agency's staff."""
+    return (
+        User.objects.filter(
+            Q(memberships__practice=practice)
+            | Q(agency_memberships__agency_id=practice.agency_id, agency_memberships__isnull=False),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )

@@ -37,9 +37,10 @@ Pipeline for one text
    - spam: promo patterns (buy followers, crypto returns, "check my profile") or a
      link plus a weaker promo cue, or heavy repetition. A link alone is not spam.
    - question: a question mark or an interrogative opening ("do you", "how much",
-     "kan jeg", "hvor mye", "har dere") when the text is not strongly negative
-     (text sentiment > -0.5) and the rating, if any, is not 1-2 stars: an angry
-     rhetorical question is a complaint.
+     "kan jeg", "hvor mye", "har dere"), unless the rating is 1-2 stars, or the question
+     is rhetorical ("why did you ...", "is this how ...") and the text is negative: an
+     angry rhetorical question is a complaint, but "this pain is killing me, is there a
+     slot today?" asks for something and is a question however negative it sounds.
    - complaint: sentiment <= -0.25, or a 1-2 star rating whose text is not positive.
    - praise: sentiment >= 0.3 ("ok" is not praise), or a 4-5 star rating whose text
      is not negative.
@@ -73,7 +74,7 @@ SCANDINAVIAN = frozenset({"no", "da", "sv"})
 PRAISE_AT = 0.3
 COMPLAINT_AT = -0.25
 STRONGLY_NEGATIVE = -0.6
-QUESTION_MAX_NEGATIVITY = -0.5
+RHETORICAL_MAX_NEGATIVITY = -0.05
 _MAX_TEXT = 5000  # characters analysed; longer posts are truncated (bounded cost)
 
 _WORDS = re.compile(r"[\w']+")
@@ -218,9 +219,11 @@ class DefaultAnalyser:
             return "spam", SEVERITY_NONE, [f'spam: "{_clip(p, 60)}"' for p in (strong + weak)[:3]]
 
         rating_note = [f"rating: {rating}/5"] if rating is not None else []
-        if text_sentiment > QUESTION_MAX_NEGATIVITY and (rating is None or rating >= 3):
+        if rating is None or rating >= 3:
             asked = rules.question_evidence(prep)
-            if asked:
+            # A negative question is still a question when it asks for something ("this
+            # pain is killing me, is there a slot today?"), not when it is rhetorical.
+            if asked and (rules.is_request(asked) or text_sentiment > RHETORICAL_MAX_NEGATIVITY):
                 return "question", SEVERITY_NONE, [f'question: "{_clip(asked)}"']
 
         if sentiment <= COMPLAINT_AT or (

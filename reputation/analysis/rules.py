@@ -33,6 +33,10 @@ _SPACED_OUT = re.compile(r"\b(?:[a-zæøå0-9][ .\-_*]){2,}[a-zæøå0-9]\b")  #
 _SPACED_SEPARATOR = re.compile(r"[ .\-_*]")
 _MASK_IN_WORD = re.compile(r"(?<=[a-zæøå])[!|](?=[a-zæøå])")  # b!tch, k|ll
 _DOLLAR_IN_WORD = re.compile(r"(?<=[a-z])\$|\$(?=[a-z])")  # a$$hole, $hoot
+# Leetspeak is undone only in words that mix letters and digits/symbols ("k1ll", "sh0ot",
+# "@sshole"), so that numbers ("12 gauge", "24/7") keep their meaning.
+_HAS_DIGIT = re.compile(r"\d")
+_MIXED_WORD = re.compile(r"[\w@$]*[a-zæøå][\w@$]*[\d@$][\w@$]*|[\w@$]*[\d@$][\w@$]*[a-zæøå][\w@$]*")
 _STRETCHED = re.compile(r"([a-zæøå])\1{2,}")  # diiiie -> die
 _LONG_RUN = re.compile(r"([a-z0-9])\1{9,}")  # aaaaaaaaaa, 1111111111
 # Punctuation -> space, so that str.split() yields the words (much faster than a regex).
@@ -79,9 +83,13 @@ def lower(text: str) -> str:
     return " ".join(words)
 
 
+def _unleet(match: re.Match[str]) -> str:
+    return match.group(0).translate(_LEET)
+
+
 def prepare(text: str) -> Prepared:
     low = lower(text)
-    norm = low.translate(_LEET)
+    norm = _MIXED_WORD.sub(_unleet, low) if _HAS_DIGIT.search(low) else low.translate(_LEET)
     if "!" in norm or "|" in norm:
         norm = _MASK_IN_WORD.sub("i", norm)
     if "$" in norm:
@@ -133,8 +141,10 @@ def _set(words: str) -> frozenset[str]:
 
 
 def _w(words: str) -> str:
-    """Regex alternation from space-separated words ("a b" -> "(?:a|b)")."""
-    return "(?:" + "|".join(words.split()) + ")"
+    """Regex alternation from space-separated words ("a b" -> "(?:a|b)"); an escaped
+    space ("blow\\ up") stays inside one alternative."""
+    parts = re.split(r"(?<!\\)\s+", words.strip())
+    return "(?:" + "|".join(p.replace("\\ ", " ") for p in parts) + ")"
 
 
 def _forms(words: str) -> set[str]:
@@ -204,10 +214,10 @@ _VIOLENT_WORDS = (
 _VIOLENT = _w(
     r"kil{1,2} murder sho{1,2}t stab strangle choke beat bash punch hurt rape slit slaughter "
     r"butcher torch burn bomb blow\ up gut behead hang lynch execute break smash kick "
-    r"attack assault poison run\ over"
+    r"attack assault poison run\ over pepper\ spray mace tase taze"
 )
 _VIOLENT_ANCHORS = _forms(_VIOLENT_WORDS) | _set(
-    "kil shot burnt broke broken hung beaten blew blown run ran"
+    "kil shot burnt broke broken hung beaten blew blown run ran pepper mace tase taze"
 )
 _SUBJECT = r"\b(?:i|we|ima|imma|i'ma|ill|im|me and my (?:\w+ )?(?:boys|friends|brothers?))\b"
 _BODY = _w("throat neck head face skull legs? arms? jaw knees? bones balls ass eyes? brains? guts")
@@ -217,9 +227,12 @@ _PREMISES_VERB = _w(
 )
 _PREMISES_ANCHORS = "burn burns burning torch torches torching firebomb bomb bombs bombing blow "
 _PREMISES_ANCHORS += "blows blowing shoot shot shoots shooting set fire"
-_WEAPON = _w("gun rifle shotgun pistol knife machete axe bat bomb ak ak47 weapon explosives?")
+_WEAPON = _w(
+    r"gun rifle shotgun pistol knife machete axe bat bomb ak ak-?47 ar-?15 glock 12\ gauge "
+    r"weapon explosives?"
+)
 _WEAPON_ANCHORS = "gun guns rifle shotgun pistol knife knives machete axe bat bomb ak ak47 weapon "
-_WEAPON_ANCHORS += "weapons explosive explosives"
+_WEAPON_ANCHORS += "weapons explosive explosives ar15 ar glock gauge"
 _YOU_WILL = (
     r"(?:you|u|ya)(?:'ll|ll| will| wil|'re going to| are going to| r going to| re going to|"
     r"'re gonna| are gonna| gonna| going to)"
@@ -262,13 +275,61 @@ THREAT_EN = [
     _rule(
         "cut slit break snap smash crush rip bash punch kick stab shoot blow cave",
         rf"\b(?:cut|slit|break|snap|smash|crush|rip|bash|punch|kick|stab|shoot|blow|cave) "
-        rf"(?:off |in |out )?(?:your|ur|his|her|their) (?:\w+ )?{_BODY}\b",
+        rf"(?:off |in |out )?(?:your|ur|yo|his|her|their|there|thier) (?:\w+ )?{_BODY}\b",
+    ),
+    # "beat a protesters ass", "kick every one of their asses"
+    _rule(
+        "beat kick whoop whup",
+        r"\b(?:beat|kick|whoop|whup)(?:ing)? (?:a|the|some|every|these|those|that|this) "
+        r"(?:\w+ ){0,2}?\w+(?:'s|s'|s)? (?:ass|asses|arse)\b",
     ),
     _rule(
         "bullet knife blade bat",
         rf"\b(?:bullet|knife|blade|bat) (?:in|through|into) (?:your|ur|his|her|their) {_BODY}",
     ),
-    _rule("beat", r"\bbeat (?:the )?(?:shit|crap|hell|life|living daylights) out of\b"),
+    _rule("beat", r"\bbeat (?:the )?(?:living )?(?:shit|crap|hell|life|daylights) out of\b"),
+    # commands and wishes against a group: "kill all protesters", "shoot these animals"
+    _rule(
+        "kill murder shoot stab slaughter hang lynch behead bomb gun mow",
+        r"\b(?:kill|murder|shoot|stab|slaughter|hang|lynch|behead|bomb|gun down|mow down) "
+        r"(?:all|every|these|those|each)(?: of)?(?: the| them| these| those)? ?"
+        r"(?!(?:germs?|bacteria|bugs?|pests?|weeds?|pain|time|hair|mood|vibes?|nerves?|"
+        r"calories|cells?|viruses?|odou?rs?)\b)\w+",
+    ),
+    # vehicles as weapons: "run them over", "should have ran these fucks over", "plow through"
+    _rule(
+        "run ran running runnin plow plough ram mow em",
+        r"\b(?:run|ran|running|runnin|plow|plough|ram|mow)(?:'em| em| them| these \w+| those \w+|"
+        r" all of (?:them|these|those)(?: \w+)?| every one of (?:them|these|those)(?: \w+)?|"
+        r" you| u| yall)(?: \w+)? (?:over|down)\b"
+        r"|\b(?:run|ran|running|runnin) over (?:them|these|those|the protesters|the crowd|people|"
+        r"everyone|you|u|yall)\b",
+        substrings=("'em over",),
+    ),
+    _rule(
+        "drive drove driving plow plough ram mow",
+        r"\b(?:drive|drove|driving|plow|plough|ram|mow) (?:right |straight )?"
+        r"(?:through|thru|though|into) (?:them|em|these|those|the crowd|the protesters|people|"
+        r"everyone)\b",
+    ),
+    # ultimatums: "move or get shot", "stop editing or die"
+    _rule(
+        "die smoked shot hit killed hurt stabbed",
+        r"\b(?<!do )or (?:you )?(?:get|be) (?:smoked|shot|hit|run over|killed|hurt|stabbed)\b"
+        r"|\b(?<!do )(?:or|then) (?:just )?(?:go )?(?:fucking )?die\b"
+        r"(?! (?:laughing|trying|of|from|happy|old|young|in my sleep))",
+    ),
+    # weapon gestures: "*slowly grabs 12 gauge*", "loads my shotgun"
+    _rule(
+        _WEAPON_ANCHORS,
+        rf"\b(?:grabs?|grabbing|reaches for|reaching for|loads?|loading|cocks?|racks?|pulls? out)"
+        rf" (?:my |the |a |his |her |their )?{_WEAPON}",
+    ),
+    _rule(
+        "safe harmed",
+        r"\b(?:are|is|'re|re) not safe from (?:me|us)\b"
+        r"|\bwill be (?:harmed|hurt|killed|shot) now\b",
+    ),
     # premises: "burn this place down", "burn down the clinic", "bomb the office"
     _rule(
         _PREMISES_ANCHORS,
@@ -318,6 +379,7 @@ THREAT_EN = [
         r"\bwait (?:till|until|til) (?:i|we) (?:get|find|catch|see) (?:you|u|him|her|them)\b",
     ),
     _rule("hands", r"\bget (?:my|our) hands on (?:you|u|him|her|them)\b"),
+    _rule("dead", r"\bsho{1,2}t(?:ing)? (?:you|u|him|her|them|em|every\w*) (?:all )?dead\b"),
     _rule(
         "waiting",
         r"\b(?:i|we)(?:'ll| will|ll) be waiting (?:for (?:you|u) )?(?:outside|in the parking)",
@@ -350,8 +412,8 @@ THREAT_EN = [
     ),
     _rule(
         "shot killed hanged hung murdered stabbed lynched beaten",
-        r"\b(?:should|deserves? to|needs? to|ought to) (?:be|get) "
-        r"(?:shot|killed|hanged|hung|murdered|stabbed|lynched|beaten)\b",
+        r"\b(?:should|deserves? to|needs? to|ought to) (?:all |just |each )?(?:be|get) "
+        r"(?:shot|killed|hanged|hung|murdered|stabbed|lynched|beaten|run over)\b",
     ),
     # veiled threats: subject to the reader-warning guard in threat_matches()
     _rule(
@@ -662,6 +724,18 @@ QUESTION_PHRASES = RuleSet(
         ),
     ]
 )
+
+
+# Questions that are really complaints in disguise ("Why did you charge me twice?").
+_RHETORICAL = re.compile(
+    r"\s*(?:why|how (?:could|dare|can you|is it|come)|what the|who the|is this how|is that how|"
+    r"are you (?:serious|kidding|joking)|hvorfor|hvordan kunne|hvordan tør)\b"
+)
+
+
+def is_request(question: str) -> bool:
+    """True for a genuine request ("is there a slot today?"), not a rhetorical question."""
+    return not _RHETORICAL.match(question)
 
 
 def question_evidence(prep: Prepared) -> str | None:

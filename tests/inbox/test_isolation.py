@@ -63,7 +63,12 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
-    return {"detail": mention.pk, "api-raw": raw.pk, "listening-delete": rule.pk}
+    return {
+        "detail": mention.pk,
+        "api-raw": raw.pk,
+        "listening-delete": rule.pk,
+        "account-owners": account.pk,
+    }
 
 
 def test_the_route_list_is_not_empty():
@@ -111,7 +116,7 @@ def test_a_member_of_beta_sees_none_of_alphas_mentions_through_the_api(cast, alp
     assert body["count"] == 0
 
 
-MANAGER_ONLY = {"settings"}
+MANAGER_ONLY = {"settings", "account-owners"}
 
 
 @pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])

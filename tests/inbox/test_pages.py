@@ -84,3 +84,53 @@ def test_bad_business_days_are_refused(cast, tenant):
 
 def test_a_responder_cannot_open_the_deadline_settings(cast):
     assert client_for("alpha.localhost", cast.bob).get("/inbox/settings/").status_code == 404
+
+
+def test_a_manager_names_an_owner_and_backup_and_it_is_audited(cast, tenant):
+    with tenant(cast.alpha):
+        account = SocialAccount.objects.create(
+            platform="yelp", external_id="y1", display_name="Yelp"
+        )
+    client = client_for("alpha.localhost", cast.alice)
+    page = client.get(f"/inbox/accounts/{account.pk}/owners/").content.decode()
+    assert "Bob" in page and "Agnes" in page and "Charlie" not in page
+    response = client.post(
+        f"/inbox/accounts/{account.pk}/owners/",
+        {"owner": cast.bob.pk, "backup_owner": cast.agnes.pk, "owner_away": "on"},
+    )
+    assert response.status_code == 302
+    with tenant(cast.alpha):
+        account.refresh_from_db()
+        assert (account.owner, account.backup_owner, account.owner_away) == (
+            cast.bob,
+            cast.agnes,
+            True,
+        )
+        event = AuditEvent.objects.get(action="account.changed")
+        assert event.actor_label == "alice@alpha.test"
+        assert event.data["owner"] == "bob@alpha.test"
+
+
+def test_an_outsider_cannot_be_made_owner(cast, tenant):
+    with tenant(cast.alpha):
+        account = SocialAccount.objects.create(
+            platform="yelp", external_id="y2", display_name="Yelp"
+        )
+    response = client_for("alpha.localhost", cast.alice).post(
+        f"/inbox/accounts/{account.pk}/owners/", {"owner": cast.charlie.pk}
+    )
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    with tenant(cast.alpha):
+        account.refresh_from_db()
+        assert account.owner is None
+
+
+def test_away_needs_a_backup(cast, tenant):
+    with tenant(cast.alpha):
+        account = SocialAccount.objects.create(
+            platform="yelp", external_id="y3", display_name="Yelp"
+        )
+    response = client_for("alpha.localhost", cast.alice).post(
+        f"/inbox/accounts/{account.pk}/owners/", {"owner": cast.bob.pk, "owner_away": "on"}
+    )
+    assert "Name a backup" in response.content.decode()
