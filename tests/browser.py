@@ -60,7 +60,8 @@ def start_server() -> LiveServer:
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "reputation.settings",
+        # The test settings: the same hasher as the users the tests created.
+        "DJANGO_SETTINGS_MODULE": "reputation.settings_test",
         "DATABASE_NAME": connection.settings_dict["NAME"],
         "PORT": str(port),
         "DEBUG": "true",

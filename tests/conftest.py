@@ -78,9 +78,21 @@ def _build_cast() -> Cast:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    # pytest-django only creates the test database when some collected test is marked
+    # for the database; otherwise this would write the cast into the developer's one.
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("test"):
+        pytest.fail(f"refusing to set up test data in database {name!r}: mark the tests django_db")
     with django_db_blocker.unblock():
         _build_cast()
     yield
+    # Servers and workers started by browser and worker tests may leave a backend that
+    # PostgreSQL has not reaped yet; it would stop the test database from being dropped.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import CHROMIUM_ARGS, chromium_path, start_server
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The pages are served by another process; the mark makes pytest-django create the test
+# database (and keeps these tests from ever touching the developer's).
+pytestmark = pytest.mark.django_db
+# Playwright's sync API keeps an event loop on this thread, which makes Django refuse the
+# test transaction's own queries; these tests run no ORM code next to the browser.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="module")
