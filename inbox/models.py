@@ -11,6 +11,12 @@ from django.utils import timezone
 from inbox.platforms.base import Kind, Platform
 
 
+# Foreign keys from practice tables to users (public schema) use DO_NOTHING: Django's
+# delete collector would look for those rows in the public schema, where the tables do
+# not exist. The database constraint still refuses to delete a user who is referenced:
+# people are deactivated, never deleted, so the audit trail keeps naming them.
+
+
 class SocialAccount(models.Model):
     """A page, profile, location or feed of the practice, and who answers for it."""
 
@@ -22,10 +28,18 @@ class SocialAccount(models.Model):
     handle = models.CharField(max_length=100, blank=True, help_text="@handle, if any")
     url = models.URLField(max_length=500, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     backup_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     owner_away = models.BooleanField(default=False, help_text="Route new mentions to the backup.")
     is_active = models.BooleanField(default=True)
@@ -212,7 +226,11 @@ class Mention(models.Model):
     # Workflow
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     due_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -273,7 +291,11 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=200, help_text="user email, 'system' or 'api-key …'")
     action = models.CharField(max_length=64)

@@ -27,6 +27,10 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deactivate instead: practices' audit trails and accounts keep naming the user.
+        return False
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership

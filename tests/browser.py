@@ -56,7 +56,9 @@ class LiveServer:
         return f"http://{host}:{self.port}{path}"
 
 
-def start_server() -> LiveServer:
+def start_server(extra_env: dict[str, str] | None = None) -> LiveServer:
+    """`extra_env` overrides the server's environment (e.g. the worker tests serve with
+    reputation.settings, whose tasks go to the real broker instead of running inline)."""
     port = free_port()
     env = {
         **os.environ,
@@ -65,6 +67,7 @@ def start_server() -> LiveServer:
         "DATABASE_NAME": connection.settings_dict["NAME"],
         "PORT": str(port),
         "DEBUG": "true",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -83,3 +86,27 @@ def start_server() -> LiveServer:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("web server did not start within 30 s")
+
+
+def demo_remove() -> None:
+    """Undo a committed `demo_seed` so later tests start from the shared cast only."""
+    from reputation.demo import FJORD, GLOW
+    from tenants.models import Agency, Practice, User
+
+    for practice in Practice.objects.filter(slug__in=[FJORD.slug, GLOW.slug]):
+        schema = practice.schema_name
+        practice.delete()
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    User.objects.filter(email__endswith=".test").filter(models_q_demo_emails()).delete()
+    Agency.objects.filter(slug="northlight").delete()
+
+
+def models_q_demo_emails():
+    from django.db.models import Q
+
+    return (
+        Q(email__endswith="@demo.test")
+        | Q(email__endswith="@fjord-dental.test")
+        | Q(email__endswith="@glow.test")
+    )

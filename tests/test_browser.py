@@ -7,7 +7,7 @@ import os
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import CHROMIUM_ARGS, chromium_path, start_server
+from tests.browser import CHROMIUM_ARGS, chromium_path, demo_remove, start_server
 
 DEMO_PASSWORD = "demo-pass-2026"
 # The pages are served by another process; the mark makes pytest-django create the test
@@ -28,6 +28,8 @@ def server(django_db_setup, django_db_blocker):
     yield live
     live.process.terminate()
     live.process.wait(timeout=10)
+    with django_db_blocker.unblock():
+        demo_remove()
 
 
 @pytest.fixture(scope="module")
