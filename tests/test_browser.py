@@ -65,7 +65,8 @@ def test_the_demo_owner_signs_in_and_sees_the_inbox(server, page):
     assert rows.count() >= 18
     # The open threat is pinned to the top, marked as such.
     expect(rows.first.locator(".pill.threat")).to_be_visible()
-    page.screenshot(path="bench/results/inbox.png", full_page=False)
+    # Kept for a person to look at after a run (git-ignored).
+    page.screenshot(path="tests/.artifacts/inbox.png", full_page=False)
 
 
 def test_a_wrong_password_keeps_the_owner_out(server, page):
