@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -10,6 +11,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.browser import CHROMIUM_ARGS, chromium_path, demo_remove, start_server
 
 DEMO_PASSWORD = "demo-pass-2026"
+ARTIFACTS = Path(__file__).resolve().parent / ".artifacts"
 # The pages are served by another process; the mark makes pytest-django create the test
 # database (and keeps these tests from ever touching the developer's).
 pytestmark = pytest.mark.django_db
@@ -66,7 +68,8 @@ def test_the_demo_owner_signs_in_and_sees_the_inbox(server, page):
     # The open threat is pinned to the top, marked as such.
     expect(rows.first.locator(".pill.threat")).to_be_visible()
     # Kept for a person to look at after a run (git-ignored).
-    page.screenshot(path="tests/.artifacts/inbox.png", full_page=False)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox.png"), full_page=False)
 
 
 def test_a_wrong_password_keeps_the_owner_out(server, page):
