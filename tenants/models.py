@@ -91,6 +91,29 @@ class Practice(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Clone the template, which is migrated first if it is behind.
+
+        django-tenants would then run a faked migrate that marks every migration as
+        applied; the clone already carries the template's own migration records, which
+        are true of the tables it copied, so that step is skipped (~0.2 s of ~0.5 s).
+        """
+        from django.conf import settings
+        from django.db import connection
+        from django_tenants.clone import CloneSchema
+        from django_tenants.utils import schema_exists
+
+        from tenants import provisioning
+
+        if not (sync_schema and settings.TENANT_CREATION_FAKES_MIGRATIONS):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        provisioning.template_ensure(verbosity=max(verbosity - 1, 0))
+        CloneSchema().clone_schema(provisioning.template_schema(), self.schema_name, "DATA")
+        connection.set_schema_to_public()
+        return True
+
 
 class Domain(DomainMixin):
     pass

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tenants import provisioning
 from tenants.models import (
     Agency,
     AgencyMembership,
@@ -60,7 +59,6 @@ def practice_create(
         )
     if Practice.objects.filter(slug=slug).exists():
         raise ProvisioningError(f"A practice with slug '{slug}' already exists.")
-    provisioning.template_ensure(verbosity=verbosity)
     with transaction.atomic():
         practice = Practice(slug=slug, name=name, schema_name=schema_name_for(slug), agency=agency)
         practice.save(verbosity=verbosity)  # clones the template schema

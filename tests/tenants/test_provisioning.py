@@ -29,6 +29,8 @@ def test_create_practice_makes_schema_domain_and_owner(db, capsys):
     owner = Membership.objects.get(practice=practice)
     assert (owner.user.email, owner.role) == ("d@delta.test", Role.OWNER)
     assert "http://delta-dental.localhost:8000/" in out
+    # Its migration records are true and complete: nothing left for migrate to do.
+    assert provisioning._template_is_current("p_delta_dental")
     # The new schema is usable and empty.
     with schema_context(practice.schema_name):
         assert Mention.objects.count() == 0
