@@ -149,7 +149,7 @@ def _insert_new(
         planned.append((nm, account, listening))
     if not planned:
         return result
-    analyses = [ctx.analyser.analyse(nm.text, rating=nm.rating) for nm, _, _ in planned]
+    analyses = [ctx.analyser.analyse(nm.text, rating=_stars(nm.rating)) for nm, _, _ in planned]
     authors = _authors_resolve([nm for nm, _, _ in planned])
     conversations = _conversations_resolve(planned)
     mentions = []
@@ -192,6 +192,11 @@ def mention_ingest(
         if getattr(result, outcome):
             return outcome, mention
     return "duplicate", mention
+
+
+def _stars(rating: int | None) -> int | None:
+    # Adapters validate ratings; this keeps a stray value from failing a whole batch.
+    return rating if isinstance(rating, int) and 1 <= rating <= 5 else None
 
 
 def _not_ours(nm: NormalisedMention, account: SocialAccount | None, listening) -> bool:
@@ -447,7 +452,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
         and nm.updated_at <= mention.platform_updated_at
     ):
         return "duplicate"  # an older version arriving late
-    analysis = get_analyser().analyse(nm.text, rating=nm.rating)
+    analysis = get_analyser().analyse(nm.text, rating=_stars(nm.rating))
     with transaction.atomic():
         locked = Mention.objects.select_for_update().get(pk=mention.pk)
         if locked.text == nm.text and locked.rating == nm.rating:

@@ -54,7 +54,8 @@ def _analyse_batch(analyser: Analyser, batch: list[tuple[str, int | None]]) -> l
     # ones need analyse(rating=...). Results are put back in input order.
     results: list[dict | None] = [None] * len(batch)
     unrated = [i for i, (_, rating) in enumerate(batch) if rating is None]
-    for i, analysis in zip(unrated, analyser.analyse_many(batch[i][0] for i in unrated)):
+    analysed = analyser.analyse_many(batch[i][0] for i in unrated)
+    for i, analysis in zip(unrated, analysed, strict=True):
         results[i] = analysis.as_dict()
     for i, (text, rating) in enumerate(batch):
         if rating is not None:

@@ -9,8 +9,9 @@ one later through the REPUTATION_ANALYSER setting.
 
 Pipeline for one text
 ---------------------
-1. Language: py3langid restricted to ~20 languages, Norwegian/Danish disambiguated by
-   spelling markers (see `language.py`); texts with fewer than 8 letters are "und".
+1. Language (see `language.py`): plainly English or Norwegian text is recognised by its
+   function words; everything else goes to py3langid restricted to ~20 languages, with
+   Norwegian/Danish told apart by spelling markers. Fewer than 8 letters: "und".
 2. Sentiment in [-1, 1]: VADER's compound score for English and other languages;
    our bokmål lexicon (`lexicon_no.py`, VADER-compatible scale) for Norwegian, Danish
    and Swedish; for "und" (very short) texts whichever of the two found words.
@@ -22,13 +23,15 @@ Pipeline for one text
    - threat: a violent intent against people or premises, English or Norwegian
      ("I will kill you", "burn this place down", "I know where you live", "jeg skal
      drepe", "brenne ned", "pass deg"). Safety-critical, so the rules prefer recall:
-     wishes of death and incitement ("someone should shoot him") count too. Hyperbole
-     is excluded by structure, not by a list of idioms: a threat needs an intent or
-     modal construction and a human or premises target, so "the wait killed me",
-     "killer service", "this pain is killing me" and "I'd kill for their cheesecake"
-     do not match. Veiled threats that reviewers also use as advice to other readers
-     ("don't go there, you'll regret it") need no reader-warning cue before them.
-     Text is de-obfuscated first (k1ll, k i l l, diiiie).
+     commands and wishes against people count too ("kill all X", "run them over",
+     "someone should shoot him", "move or get shot", "I hope you die"). Hyperbole is
+     excluded by structure, not by a list of idioms: a threat needs an intent, modal
+     or imperative construction and a human or premises target, so "the wait killed
+     me", "killer service", "this pain is killing me" and "I'd kill for their
+     cheesecake" do not match. Veiled threats that reviewers also use as advice to
+     other readers ("don't go there, you'll regret it") count only when no
+     reader-warning cue precedes them in the sentence. Text is de-obfuscated first
+     (k1ll, k i l l, diiiie). Measured recall/precision: bench/ANALYSIS.md.
    - harassment: slurs and strong abuse always; milder insults ("idiot", "jævla")
      only when the text has no substance of a complaint (no appointment, price,
      treatment, waiting ... words and fewer than 25 words). Angry patients swear;
@@ -61,7 +64,9 @@ from collections.abc import Iterable
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
+    N_SCALAR,
     NEGATE,
+    SPECIAL_CASES,
     SentimentIntensityAnalyzer,
     SentiText,
 )
@@ -101,16 +106,26 @@ def _plain_idioms(text: str) -> str:
     return _IDIOM.sub(lambda m: _IDIOMS[m.group(0).lower().replace("\u2019", "'")], text)
 
 
-class FastVader(SentimentIntensityAnalyzer):
-    """VADER with the same scores, minus a per-character emoji loop for plain text.
+_EMOJI_CHAR = re.compile("[\u00a9\u00ae\u203c-\U0010ffff]")
 
-    `polarity_scores` rebuilds the text character by character to translate emojis;
-    for text with no non-ASCII characters that loop is pure overhead (~30% of the
-    call), so it is skipped. Non-ASCII text goes through VADER unchanged.
+
+class FastVader(SentimentIntensityAnalyzer):
+    """VADER with exactly the same scores, minus two avoidable costs (see below).
+
+    1. `polarity_scores` rebuilds the text character by character to translate emojis;
+       for text with no character that can start an emoji (VADER's single-character
+       emoji keys are all >= U+00A9) that loop is pure overhead, so it is skipped. Text
+       with such a character goes through VADER unchanged.
+    2. The negation and idiom checks re-lower-case the whole word list per word (see
+       `_lowered`). Together: ~1.8x faster, identical scores (tested against VADER).
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._lower_cache: tuple[list[str] | None, list[str]] = (None, [])
+
     def polarity_scores(self, text: str) -> dict[str, float]:
-        if not text.isascii():
+        if not text.isascii() and _EMOJI_CHAR.search(text):
             return super().polarity_scores(text)
         text = text.strip()
         sentitext = SentiText(text)
@@ -128,6 +143,74 @@ class FastVader(SentimentIntensityAnalyzer):
         sentiments = self._but_check(words, sentiments)
         return self.score_valence(sentiments, text)
 
+    # VADER lower-cases the *whole* word list again inside these two checks, once per
+    # sentiment word and preceding position: quadratic in the text length and a third of
+    # VADER's time. The copies below are the same logic over a list lower-cased once per
+    # text (cached by identity, so concurrent callers at worst recompute it).
+    def _lowered(self, words: list[str]) -> list[str]:
+        cached = self._lower_cache
+        if cached[0] is words:
+            return cached[1]
+        lowered = [str(w).lower() for w in words]
+        self._lower_cache = (words, lowered)
+        return lowered
+
+    def _negation_check(self, valence: float, words: list[str], start_i: int, i: int) -> float:
+        low = self._lowered(words)
+        if start_i == 0:
+            if _is_negation(low[i - 1]):
+                valence *= N_SCALAR
+        elif start_i == 1:
+            if low[i - 2] == "never" and low[i - 1] in ("so", "this"):
+                valence *= 1.25
+            elif low[i - 2] == "without" and low[i - 1] == "doubt":
+                pass
+            elif _is_negation(low[i - 2]):
+                valence *= N_SCALAR
+        elif start_i == 2:
+            if (low[i - 3] == "never" and low[i - 2] in ("so", "this")) or low[i - 1] in (
+                "so",
+                "this",
+            ):
+                valence *= 1.25
+            elif low[i - 3] == "without" and (low[i - 2] == "doubt" or low[i - 1] == "doubt"):
+                pass
+            elif _is_negation(low[i - 3]):
+                valence *= N_SCALAR
+        return valence
+
+    def _special_idioms_check(self, valence: float, words: list[str], i: int) -> float:
+        low = self._lowered(words)
+        onezero = f"{low[i - 1]} {low[i]}"
+        twoonezero = f"{low[i - 2]} {low[i - 1]} {low[i]}"
+        twoone = f"{low[i - 2]} {low[i - 1]}"
+        threetwoone = f"{low[i - 3]} {low[i - 2]} {low[i - 1]}"
+        threetwo = f"{low[i - 3]} {low[i - 2]}"
+        for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+            if seq in SPECIAL_CASES:
+                valence = SPECIAL_CASES[seq]
+                break
+        if len(low) - 1 > i:
+            zeroone = f"{low[i]} {low[i + 1]}"
+            if zeroone in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroone]
+        if len(low) - 1 > i + 1:
+            zeroonetwo = f"{low[i]} {low[i + 1]} {low[i + 2]}"
+            if zeroonetwo in SPECIAL_CASES:
+                valence = SPECIAL_CASES[zeroonetwo]
+        for n_gram in (threetwoone, threetwo, twoone):
+            if n_gram in BOOSTER_DICT:
+                valence = valence + BOOSTER_DICT[n_gram]
+        return valence
+
+
+_NEGATE_SET = frozenset(NEGATE)
+
+
+def _is_negation(word: str) -> bool:
+    """vaderSentiment.negated([word]) for one already lower-cased word."""
+    return word in _NEGATE_SET or "n't" in word
+
 
 class DefaultAnalyser:
     """Rules for categories, VADER/Norwegian lexicon for sentiment, py3langid for language.
@@ -142,8 +225,10 @@ class DefaultAnalyser:
 
     # -- public API ----------------------------------------------------------------------
     def analyse(self, text: str, *, rating: int | None = None) -> Analysis:
-        if rating is not None and (isinstance(rating, bool) or not 1 <= int(rating) <= 5):
-            raise ValueError(f"rating must be 1..5 or None, got {rating!r}")
+        if rating is not None and (
+            isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
+        ):
+            raise ValueError(f"rating must be an integer 1..5 or None, got {rating!r}")
         text = (text or "")[:_MAX_TEXT]
         prep = rules.prepare(text)
         language = self._languages.detect(text)

@@ -5,6 +5,10 @@ reviews, and Norwegian vs Danish, which the n-gram model often confuses on short
 bokmål text. We resolve that confusion with a handful of spelling markers that differ
 between the two written languages (meg/mig, noe/noget, etter/efter, takk/tak ...) and,
 when the evidence is even, a prior towards Norwegian, the product's home market.
+
+Speed: the n-gram model walks the text byte by byte in Python (~0.15 ms for a review).
+Text that is plainly English or Norwegian by its function words ("the", "and", "og",
+"ikke" ...) is decided without it; only unclear text pays for the model.
 """
 
 from __future__ import annotations
@@ -45,77 +49,38 @@ UNDETERMINED = "und"
 _MIN_LETTERS = 8  # below this the n-gram evidence is noise ("ok", "Takk!")
 _MIN_CONFIDENCE = 0.30
 
+
+def _words(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Spellings that only one of the two written languages uses (lower-case, whole words).
-_NO_MARKERS = frozenset(
-    [
-        "meg",
-        "deg",
-        "seg",
-        "noe",
-        "noen",
-        "mye",
-        "veldig",
-        "etter",
-        "dere",
-        "enn",
-        "nå",
-        "hva",
-        "ikkje",
-        "eg",
-        "kva",
-        "kor",
-        "fikk",
-        "gikk",
-        "ble",
-        "blir",
-        "takk",
-        "sykehus",
-        "tannlege",
-        "tannlegen",
-        "sier",
-        "fått",
-        "kjempe",
-        "kjempefornøyd",
-        "riktig",
-        "sånn",
-        "slik",
-        "spørsmål",
-        "fremdeles",
-        "fortsatt",
-        "igjen",
-    ]
+_NO_MARKERS = _words(
+    "meg deg seg noe noen mye veldig etter dere enn nå hva ikkje eg kva kor fikk gikk ble blir "
+    "takk sykehus tannlege tannlegen sier fått kjempe kjempefornøyd riktig sånn slik spørsmål "
+    "fremdeles fortsatt igjen"
 )
-_DA_MARKERS = frozenset(
-    [
-        "mig",
-        "dig",
-        "sig",
-        "noget",
-        "nogen",
-        "meget",
-        "efter",
-        "jer",
-        "end",
-        "nu",
-        "hvad",
-        "fik",
-        "gik",
-        "blev",
-        "bliver",
-        "tak",
-        "sygehus",
-        "tandlæge",
-        "siger",
-        "fået",
-        "rigtig",
-        "sådan",
-        "igen",
-        "spørgsmål",
-        "stadig",
-    ]
+_DA_MARKERS = _words(
+    "mig dig sig noget nogen meget efter jer end nu hvad fik gik blev bliver tak sygehus "
+    "tandlæge siger fået rigtig sådan igen spørgsmål stadig"
+)
+# Function words for the fast path. Words shared with a neighbour are left out ("i" is
+# also Norwegian, "for"/"at"/"to" too, "was"/"will" are German, ...).
+_EN_STOP = _words(
+    "the and is of my you it with not have they this that were are but very your we had "
+    "there been would from just what when our their them she he his"
+)
+_SCANDI_STOP = _words(
+    "og ikke jeg det er på en et til som med av har var å meg dere den vi de om men eller "
+    "hos fra også kan skal når hva bare veldig etter"
+)
+_SV_MARKERS = _words("och inte jag är att mycket också mig dig vad nu")
+_OTHER_STOP = _words(
+    "und der die das nicht ist ich sehr le la les est je pas très une el los y es muy pero que una"
 )
 _WORD = re.compile(r"[a-zæøåäöéü]+")
-_LETTER = re.compile(r"[^\W\d_]")
+# _MIN_LETTERS letters anywhere (stops at the 8th: far cheaper than counting them all)
+_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{_MIN_LETTERS}}}")
 
 
 class LanguageDetector:
@@ -130,8 +95,11 @@ class LanguageDetector:
         self._ident = ident
 
     def detect(self, text: str) -> str:
-        if len(_LETTER.findall(text[:200])) < _MIN_LETTERS:
+        if not _ENOUGH_LETTERS.search(text[:600]):
             return UNDETERMINED
+        quick = self._by_function_words(text)
+        if quick:
+            return quick
         # The model is a bag of byte n-grams: the first ~600 characters decide as well
         # as the whole text and keep the cost of long posts bounded.
         ranked = self._ident.rank(text[:600])
@@ -145,6 +113,31 @@ class LanguageDetector:
         if probs[best] < _MIN_CONFIDENCE and best not in ("no", "da"):
             return UNDETERMINED
         return best
+
+    @staticmethod
+    def _by_function_words(text: str) -> str | None:
+        """English or Norwegian decided by function words alone, or None if unclear.
+
+        Most reviews are plainly one of the two; counting a few dozen function words
+        settles those for ~5% of the n-gram model's cost. Anything mixed, short or in a
+        neighbouring language (Danish, Swedish, German...) goes to the model.
+        """
+        words = _WORD.findall(text[:600].lower())
+        en = scandi = no_marks = other = 0
+        for w in words:
+            if w in _EN_STOP:
+                en += 1
+            elif w in _SCANDI_STOP:
+                scandi += 1
+            if w in _NO_MARKERS:
+                no_marks += 1
+            elif w in _DA_MARKERS or w in _SV_MARKERS or w in _OTHER_STOP:
+                other += 1
+        if en >= 3 and scandi + other <= 1 and en >= 3 * (scandi + other):
+            return "en"
+        if scandi >= 3 and no_marks >= 1 and other == 0 and en <= 1:
+            return "no"
+        return None
 
     @staticmethod
     def _norwegian_or_danish(text: str, probs: dict[str, float], best: str) -> str:

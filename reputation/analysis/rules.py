@@ -35,7 +35,7 @@ _MASK_IN_WORD = re.compile(r"(?<=[a-zæøå])[!|](?=[a-zæøå])")  # b!tch, k|l
 _DOLLAR_IN_WORD = re.compile(r"(?<=[a-z])\$|\$(?=[a-z])")  # a$$hole, $hoot
 # Leetspeak is undone only in words that mix letters and digits/symbols ("k1ll", "sh0ot",
 # "@sshole"), so that numbers ("12 gauge", "24/7") keep their meaning.
-_HAS_DIGIT = re.compile(r"\d")
+_LEETABLE = re.compile(r"[\d@]")
 _MIXED_WORD = re.compile(r"[\w@$]*[a-zæøå][\w@$]*[\d@$][\w@$]*|[\w@$]*[\d@$][\w@$]*[a-zæøå][\w@$]*")
 _STRETCHED = re.compile(r"([a-zæøå])\1{2,}")  # diiiie -> die
 _LONG_RUN = re.compile(r"([a-z0-9])\1{9,}")  # aaaaaaaaaa, 1111111111
@@ -76,7 +76,9 @@ def _maybe_spaced_out(words: list[str]) -> bool:
 
 
 def lower(text: str) -> str:
-    low = text.translate(_QUOTES).lower()
+    low = text.lower()
+    if not low.isascii() or "`" in low:
+        low = low.translate(_QUOTES)  # str.translate is slow; most text needs nothing
     words = low.split()
     if _maybe_spaced_out(words):
         words = _SPACED_OUT.sub(_join_spaced, low).split()
@@ -89,7 +91,7 @@ def _unleet(match: re.Match[str]) -> str:
 
 def prepare(text: str) -> Prepared:
     low = lower(text)
-    norm = _MIXED_WORD.sub(_unleet, low) if _HAS_DIGIT.search(low) else low.translate(_LEET)
+    norm = _MIXED_WORD.sub(_unleet, low) if _LEETABLE.search(low) else low
     if "!" in norm or "|" in norm:
         norm = _MASK_IN_WORD.sub("i", norm)
     if "$" in norm:
@@ -508,8 +510,11 @@ def threat_matches(prep: Prepared) -> list[str]:
                 start = max(norm.rfind(".", 0, match.start()), norm.rfind("!", 0, match.start()))
                 if _READER_WARNING.search(norm, start + 1, match.start()):
                     continue
-            if not any(phrase in seen for seen in found):
-                found.append(phrase)
+            # keep the most complete phrase: "jeg skal drepe deg" replaces "jeg skal drepe"
+            if any(phrase in seen for seen in found):
+                continue
+            found = [seen for seen in found if seen not in phrase]
+            found.append(phrase)
     return found
 
 
@@ -658,11 +663,11 @@ SPAM_STRONG = RuleSet(
 _TLDS = "com net org io ly ru xyz info biz shop top site online click link"
 SPAM_WEAK = RuleSet(
     [
-        _rule("", r"https?://\S+|\bwww\.\S+", substrings=("http", "www.")),
+        # one cue for "has a link", however many links (patients link several photos)
         _rule(
             "",
-            rf"\b[a-z0-9-]+\.{_w(_TLDS)}(?:/\S*)?\b",
-            substrings=tuple(f".{tld}" for tld in _TLDS.split()),
+            rf"https?://\S+|\bwww\.\S+|\b[a-z0-9-]+\.{_w(_TLDS)}(?:/\S*)?\b",
+            substrings=("http", "www.", *(f".{tld}" for tld in _TLDS.split())),
         ),
         _rule(
             "code rabattkode",
@@ -687,7 +692,12 @@ def spam_matches(prep: Prepared) -> tuple[list[str], list[str]]:
         repeat = _REPEAT.search(prep.norm)
         if repeat:
             strong.append(repeat.group(0)[:40])
-    weak = run_rules(SPAM_WEAK, prep, prep.low)
+    # Weak cues count once per kind (first match of each rule), not once per occurrence.
+    weak = []
+    for rule in SPAM_WEAK.applicable(prep, prep.low):
+        match = rule.pattern.search(prep.low)
+        if match:
+            weak.append(match.group(0).strip(" .,!?"))
     if prep.stretched:
         run = _LONG_RUN.search(prep.low)
         if run:

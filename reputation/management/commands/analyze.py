@@ -37,6 +37,6 @@ class Command(BaseCommand):
         # Read raw bytes so an undecodable line is reported as that line's error instead
         # of aborting the whole run with a UnicodeDecodeError.
         stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
-        code = run(stdin, self.stdout._out, self.stderr._out, batch_size=options["batch_size"])
+        code = run(stdin, self.stdout, self.stderr, batch_size=options["batch_size"])
         if code:
             raise CommandError("some input lines were malformed (see stderr)", returncode=code)

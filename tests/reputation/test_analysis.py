@@ -1,0 +1,449 @@
+"""Behaviour of the text analyser that staff would notice. No database needed."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reputation.analysis import CATEGORIES, Analyser, Analysis, analyse, get_analyser, rules
+from reputation.analysis.cli import run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------------------ threats
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("I will burn this place down if you don't refund me.", "burn this place down"),
+        ("I'm going to kill you, doctor.", "kill you"),
+        ("You'll regret this.", "regret"),
+        ("Watch your back.", "watch your back"),
+        ("I know where you live.", "know where you live"),
+        ("There is a bomb in your waiting room.", "bomb"),
+        ("Next time I'm bringing a gun to my appointment.", "gun"),
+        ("Someone should shoot the owner.", "shoot"),
+        ("i will k1ll you", "kill you"),  # leetspeak
+        ("k i l l  y o u", "kill you"),  # spaced out
+        ("I wiiiill kiiiill you", "kill you"),  # stretched
+        ("Jeg skal drepe deg.", "drepe"),
+        ("Jeg kommer til å brenne ned klinikken.", "brenne ned"),
+        ("Pass deg!", "pass deg"),
+        ("Jeg vet hvor du bor.", "vet hvor du bor"),
+        ("Dere skal få svi for dette.", "svi"),
+    ],
+)
+def test_threats_are_critical_with_the_phrase_as_evidence(text: str, phrase: str) -> None:
+    result = analyse(text, rating=1)
+    assert result.category == "threat"
+    assert result.severity == 3
+    assert any(e.startswith("threat:") and phrase in e for e in result.evidence), result.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The wait killed me, but the hygienist was lovely.",
+        "Killer service, my teeth have never looked better!",
+        "This pain is killing me, is there an emergency slot today?",
+        "I'd kill for their cheesecake.",
+        "The laser burned a little but the results are amazing.",
+        "Don't book here, you'll regret it. Two hours late.",  # a warning to readers
+        "Pass deg for denne klinikken, de tar betalt for alt.",  # "beware of", not a threat
+        "Shoot me an email when the results are in.",
+        "Photo shoot for the new clinic website was fun.",
+    ],
+)
+def test_violent_idioms_are_not_threats(text: str) -> None:
+    assert analyse(text).category != "threat"
+
+
+RULE_EXAMPLES = """
+I will kill you
+k i l l y o u
+we'll destroy you
+i'll come back with a gun
+gonna kill you
+kill you
+i will slit your throat
+beat a protesters ass
+a bullet in your head
+beat the living shit out of him
+kill all protesters
+run them over
+run over the protesters
+drive through them
+move or get shot
+stop editing or die
+*slowly grabs 12 gauge*
+they are not safe from me
+burn this place down
+burn down the clinic
+burn it all down
+there's a bomb
+bomb threat
+pipe bomb
+you're going to die
+you're dead
+you're next.
+dead meat
+your days are numbered
+watch your back
+sleep with one eye open
+i know where you live
+i'm coming for you
+wait till i get you
+get my hands on you
+shooting them dead
+i'll be waiting outside
+i'll get you for this
+i will find you
+i hope you die
+go die
+die in a fire
+someone should shoot him
+he should be shot
+you'll regret this
+jeg skal drepe
+jeg skal ta deg
+brenne ned
+sprenge klinikken
+legge en bombe
+bombetrussel
+vet hvor du bor
+du skal angre
+kommer du til å angre
+skal få juling
+du er død
+håper du dør
+burde skytes
+pass deg
+"""
+
+
+def test_every_threat_rule_is_reachable_through_its_anchors() -> None:
+    # A rule whose anchor words are wrong never runs; make each rule fire at least once.
+    examples = RULE_EXAMPLES.strip().splitlines()
+    fired = set()
+    for example in examples:
+        prep = rules.prepare(example)
+        for rule in rules.THREAT_RULES.applicable(prep, prep.norm):
+            if rule.pattern.search(prep.norm):
+                fired.add(id(rule))
+    silent = [r.pattern.pattern[:60] for r in rules.THREAT_RULES.rules if id(r) not in fired]
+    assert not silent, silent
+
+
+# ------------------------------------------------------------------- other categories
+def test_one_star_angry_review_is_a_complaint() -> None:
+    result = analyse(
+        "Waited 90 minutes past my appointment and the receptionist was rude. Never again.",
+        rating=1,
+    )
+    assert result.category == "complaint"
+    assert result.severity >= 1
+    assert result.sentiment < 0
+
+
+def test_complaint_mentioning_lawyers_or_infection_is_high_severity() -> None:
+    result = analyse("Botched filler, my lip got infected. My lawyer will be in touch.", rating=2)
+    assert result.category == "complaint"
+    assert result.severity == 2
+    assert any(e.startswith("severity:") for e in result.evidence)
+
+
+def test_norwegian_complaint() -> None:
+    result = analyse("Elendig service. Ventet en time, og resepsjonisten var frekk.", rating=1)
+    assert (result.language, result.category) == ("no", "complaint")
+    assert any('"elendig"' in e for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you accept new patients on Saturdays?",
+        "How much does teeth whitening cost?",
+        "Hvor mye koster en tannrens hos dere?",
+        "Kan jeg bestille time på lørdag?",
+    ],
+)
+def test_questions(text: str) -> None:
+    result = analyse(text)
+    assert result.category == "question"
+    assert result.severity == 0
+
+
+def test_angry_rhetorical_question_is_a_complaint() -> None:
+    assert analyse("Why did you charge me twice? Terrible service!").category == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Amazing dentist, so gentle and kind. Highly recommend!", "en"),
+        ("Fantastisk behandling, tusen takk!", "no"),
+        ("Kjempefornøyd med tannlegen, veldig hyggelig og grundig.", "no"),
+    ],
+)
+def test_five_star_praise(text: str, language: str) -> None:
+    result = analyse(text, rating=5)
+    assert (result.category, result.language) == ("praise", language)
+    assert result.sentiment > 0.3
+
+
+def test_star_rating_alone_decides_when_the_text_is_neutral() -> None:
+    assert analyse("I was there on Tuesday.", rating=5).category == "praise"
+    assert analyse("I was there on Tuesday.", rating=1).category == "complaint"
+    assert analyse("I was there on Tuesday.", rating=3).category == "other"
+
+
+@pytest.mark.parametrize(
+    "text", ["You are a stupid bitch.", "idiots lol", "retards work here", "Jævla idiot"]
+)
+def test_troll_insults_are_harassment(text: str) -> None:
+    result = analyse(text)
+    assert result.category == "harassment"
+    assert result.severity == 2
+
+
+def test_insult_inside_a_real_complaint_stays_a_complaint() -> None:
+    # Angry patients swear; the complaint must still be answered, not blocked as a troll.
+    result = analyse(
+        "The dentist is an idiot, he drilled the wrong tooth and I am in pain.", rating=1
+    )
+    assert result.category == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buy 1000 real Instagram followers cheap at http://followers.example.com",
+        "Earn $500 per day from home with crypto trading, DM me on whatsapp +1 555 0100 123",
+        "Check out my profile for hot singles in your area!!",
+    ],
+)
+def test_spam(text: str) -> None:
+    result = analyse(text)
+    assert result.category == "spam"
+    assert result.evidence
+
+
+def test_a_link_alone_is_not_spam() -> None:
+    text = "Great result, see my before/after photos at https://imgur.com/abc123"
+    assert analyse(text, rating=5).category == "praise"
+
+
+# ------------------------------------------------------------------ language/sentiment
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jeg venter fortsatt på svar fra dere om timen min.",
+        "Tannlegen var veldig hyggelig, men ventetiden var lang.",
+        "Kan dere ringe meg tilbake?",
+    ],
+)
+def test_norwegian_is_detected_as_no(text: str) -> None:
+    assert analyse(text).language == "no"
+
+
+def test_danish_stays_danish_and_short_text_is_und() -> None:
+    assert analyse("Tak for god behandling, jeg kommer igen").language == "da"
+    assert analyse("ok").language == "und"
+
+
+@pytest.mark.parametrize(
+    ("text", "rating", "sign"),
+    [
+        ("Terrible, rude and dismissive staff.", None, -1),
+        ("Wonderful, caring team. Thank you!", None, 1),
+        ("Forferdelig behandling.", None, -1),
+        ("Anbefales ikke.", None, -1),  # Norwegian negation after the word
+        ("Nothing special.", 5, 1),
+        ("Nothing special.", 1, -1),
+    ],
+)
+def test_sentiment_is_bounded_and_signed(text: str, rating: int | None, sign: int) -> None:
+    result = analyse(text, rating=rating)
+    assert -1.0 <= result.sentiment <= 1.0
+    assert result.sentiment * sign > 0
+
+
+def test_evidence_is_present_for_every_decided_category() -> None:
+    texts = [
+        "I will kill you",
+        "You are a stupid bitch",
+        "Buy followers cheap at http://x.example.com",
+        "Terrible service",
+        "Do you open on Sundays?",
+        "Great dentist",
+        "Fantastisk!",
+        "",
+        "Parking is behind the building.",
+    ]
+    for text in texts:
+        for rating in (None, 1, 3, 5):
+            result = analyse(text, rating=rating)
+            assert result.category in CATEGORIES
+            if result.category != "other":
+                assert result.evidence, (text, rating, result)
+            json.dumps(result.as_dict())  # serialisable
+
+
+def test_as_dict_has_exactly_the_public_keys() -> None:
+    assert set(analyse("hello there").as_dict()) == {
+        "language",
+        "sentiment",
+        "category",
+        "severity",
+        "evidence",
+    }
+
+
+def test_invalid_rating_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        analyse("fine", rating=6)
+
+
+# ----------------------------------------------------------------------- API / wiring
+def test_analyse_many_matches_analyse_one_by_one() -> None:
+    texts = [
+        "I will burn this place down",
+        "Fantastisk behandling, tusen takk!",
+        "Do you accept walk-ins?",
+        "idiots lol",
+        "",
+        "Elendig service",
+    ]
+    analyser = get_analyser()
+    assert analyser.analyse_many(iter(texts)) == [analyser.analyse(t) for t in texts]
+
+
+def test_get_analyser_is_cached_and_implements_the_protocol() -> None:
+    analyser = get_analyser()
+    assert analyser is get_analyser()
+    assert isinstance(analyser, Analyser)
+    assert isinstance(analyser.analyse("hi"), Analysis)
+
+
+def test_configured_analyser_class_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reputation.analysis import registry
+
+    monkeypatch.setattr(registry, "configured_path", lambda: f"{__name__}.FixedAnalyser")
+    try:
+        assert registry.get_analyser().analyse("x").category == "other"
+        assert isinstance(registry.get_analyser(), FixedAnalyser)
+    finally:
+        registry.clear_cache()
+
+
+class FixedAnalyser:
+    def analyse(self, text: str, *, rating: int | None = None) -> Analysis:
+        return Analysis("und", 0.0, "other", 0, [])
+
+    def analyse_many(self, texts):  # noqa: ANN001, ANN201 - test double
+        return [self.analyse(t) for t in texts]
+
+
+def test_fast_vader_scores_exactly_like_vader() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from reputation.analysis.default import FastVader
+
+    texts = [
+        "I was NOT happy, never so disappointed!!",
+        "Without doubt the best clinic, kind of pricey though",
+        "The dentist was not bad at all, but the wait was terrible",
+        "VERY GOOD service :) 😀 ©",
+        "no good",
+        "Fantastisk behandling, tusen takk!",
+        "",
+    ]
+    vader, fast = SentimentIntensityAnalyzer(), FastVader()
+    for text in texts:
+        assert fast.polarity_scores(text) == vader.polarity_scores(text), text
+
+
+def test_works_without_django_settings() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT)
+    code = "from reputation.analysis import analyse; print(analyse('Jeg skal drepe deg').category)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "threat"
+
+
+# ------------------------------------------------------------------------------- CLI
+def _run_cli(lines: list[str | bytes], batch_size: int = 2) -> tuple[int, list[dict], str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(lines, out, err, batch_size=batch_size)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
+
+
+def test_cli_preserves_order_across_batches() -> None:
+    inputs = [
+        {"text": "I will burn this place down", "rating": 1},
+        {"text": "Fantastisk behandling, tusen takk!"},
+        {"text": "Do you accept walk-ins?", "rating": None},
+        {"text": "idiots lol"},
+        {"text": "Terrible, rude staff", "rating": 1},
+    ]
+    code, rows, err = _run_cli([json.dumps(i) + "\n" for i in inputs])
+    assert code == 0 and err == ""
+    assert [r["category"] for r in rows] == [
+        "threat",
+        "praise",
+        "question",
+        "harassment",
+        "complaint",
+    ]
+    expected = analyse("Terrible, rude staff", rating=1).as_dict()
+    assert rows[4] == expected
+
+
+def test_cli_reports_malformed_lines_in_place_and_fails() -> None:
+    lines = [
+        '{"text": "Great dentist", "rating": 5}\n',
+        "not json\n",
+        '{"text": "ok", "rating": 9}\n',
+        '["a list"]\n',
+        "\n",
+        b'{"text": "\xff\xfe"}\n',
+        '{"rating": 3}\n',
+        '{"text": "Terrible", "rating": 1}\n',
+    ]
+    code, rows, err = _run_cli(lines, batch_size=3)
+    assert code == 1
+    assert len(rows) == len(lines)
+    assert rows[0]["category"] == "praise"
+    assert [r.get("line") for r in rows[1:7]] == [2, 3, 4, 5, 6, 7]
+    assert all("error" in r for r in rows[1:7])
+    assert rows[7]["category"] == "complaint"
+    assert "line 2:" in err and "line 6:" in err
+
+
+def test_manage_py_analyze_streams_json_lines() -> None:
+    payload = '{"text": "Jeg skal drepe deg", "rating": 1}\n{"text": "Takk for sist!"}\nbad\n'
+    # An unreachable database proves the command never touches it.
+    env = {**os.environ, "DATABASE_HOST": "/nonexistent", "DATABASE_PORT": "1"}
+    out = subprocess.run(
+        [sys.executable, "manage.py", "analyze"],
+        cwd=ROOT,
+        env=env,
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r.get("category") for r in rows[:2]] == ["threat", "praise"]
+    assert rows[2] == {"line": 3, "error": "invalid JSON: Expecting value (column 1)"}
+    assert out.returncode != 0
+    assert "line 3" in out.stderr
