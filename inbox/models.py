@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from inbox.platforms.base import Kind, Platform
 
-
 # Foreign keys from practice tables to users (public schema) use DO_NOTHING: Django's
 # delete collector would look for those rows in the public schema, where the tables do
 # not exist. The database constraint still refuses to delete a user who is referenced:
