@@ -134,3 +134,37 @@ def test_away_needs_a_backup(cast, tenant):
         f"/inbox/accounts/{account.pk}/owners/", {"owner": cast.bob.pk, "owner_away": "on"}
     )
     assert "Name a backup" in response.content.decode()
+
+
+def test_the_detail_page_shows_why_and_the_earlier_versions(cast, tenant):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.ingest import mentions_ingest
+    from inbox.platforms.base import NormalisedMention
+
+    t0 = timezone.now() - dt.timedelta(minutes=30)
+
+    def review(text: str, rating: int, at: dt.datetime) -> NormalisedMention:
+        return NormalisedMention(
+            platform="google",
+            external_id="rev-9",
+            kind="review",
+            text=text,
+            rating=rating,
+            posted_at=t0,
+            updated_at=at,
+            author_name="Kari",
+        )
+
+    with tenant(cast.alpha):
+        mentions_ingest([review("Rude receptionist, awful wait.", 1, t0)])
+        mentions_ingest(
+            [review("They apologised and fixed it. Lovely now!", 4, t0 + dt.timedelta(minutes=5))]
+        )
+        pk = Mention.objects.get(external_id="rev-9").pk
+    body = client_for("alpha.localhost", cast.vera).get(f"/inbox/{pk}/").content.decode()
+    assert "They apologised and fixed it." in body
+    assert "Earlier versions" in body and "Rude receptionist, awful wait." in body
+    assert "Why:" in body and "sentiment" in body
