@@ -45,6 +45,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import os
 import re
 import time
@@ -58,6 +59,9 @@ from django.db import connection, connections
 from inbox.platforms import _fields as f
 from inbox.platforms import csvfmt, generic, google, meta, tripadvisor, x, yelp
 from inbox.platforms.base import NormalisedMention, PayloadError, Platform
+from reputation.analysis import Analysis
+
+log = logging.getLogger(__name__)
 
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "google", "meta", "x", "yelp", "tripadvisor")
 ACCOUNT_REQUIRED = frozenset({"yelp", "tripadvisor"})
@@ -85,6 +89,7 @@ DOCUMENT_ITEMS = {
 }
 
 Parsed = tuple[list[NormalisedMention], list[PayloadError]]
+Analyses = dict[tuple[str, int | None], Analysis]
 Row = tuple[int, NormalisedMention | PayloadError]
 
 
@@ -194,7 +199,7 @@ def import_file(
     fmt: str,
     account: str = "",
     batch: int = DEFAULT_BATCH,
-    workers: int = 1,
+    workers: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a file into the current practice schema (the caller sets tenant_context).
@@ -202,8 +207,11 @@ def import_file(
     Raises ImportFileError when the file or the options are unusable (nothing stored).
     Row problems never raise: they are in the report (`rejected`, `failed_chunks`).
     `progress(n)` is called with the number of file bytes each finished chunk covered.
-    `workers` > 1 processes chunks in that many forked processes (not inside a
-    transaction, where other connections could not see the stored chunks).
+
+    `workers` > 0 analyses the texts of the next chunks in that many forked processes
+    while this one writes the current chunk: the analyser is the costliest step. The
+    workers never touch the database; every write stays in this process and in file
+    order (parallel writers deadlocked on authors shared between chunks).
     """
     schema = connection.schema_name
     if not schema or schema == "public":
@@ -217,9 +225,7 @@ def import_file(
     headers = {"file": file_path.name, "format": fmt}
     if account:
         headers["account"] = account
-    if workers > 1 and connection.in_atomic_block:
-        workers = 1  # forked workers use their own connections: they would not see our rows
-    runner = _Runner(schema, workers)
+    runner = _Pipeline(fmt, workers)
     completed = False
     try:
         while True:
@@ -229,10 +235,11 @@ def import_file(
             _add_time(report.timings, "read", t1 - t0)
             if chunk is None:
                 break
-            raw_id = chunk_store(chunk, fmt=fmt, headers=headers)
+            chunk_headers = _chunk_headers(chunk, headers)
+            raw_id = chunk_store(chunk, fmt=fmt, headers=chunk_headers)
             _add_time(report.timings, "store_raw", time.perf_counter() - t1)
             report.raw_ids.append(raw_id)
-            for outcome, nbytes in runner.submit(raw_id, chunk):
+            for outcome, nbytes in runner.submit(raw_id, chunk, chunk_headers):
                 _finish(report, outcome, nbytes, progress)
         for outcome, nbytes in runner.drain():
             _finish(report, outcome, nbytes, progress)
@@ -262,9 +269,23 @@ def options_check(*, fmt: str, account: str = "", batch: int = DEFAULT_BATCH) ->
 
 
 def chunk_store(chunk: Chunk, *, fmt: str, headers: dict[str, Any]) -> int:
-    """Store one chunk as a pending RawPayload (nothing parsed yet) and return its id."""
+    """Store one chunk as a pending RawPayload (nothing parsed yet) and return its id.
+
+    `headers`: the file's (file, format, account) plus the chunk's (`_chunk_headers`).
+    """
     from inbox.services import raw_payload_accept
 
+    raw = raw_payload_accept(
+        source=SOURCE_PREFIX + fmt,
+        platform=CHUNK_PLATFORM[fmt],
+        body=chunk.body,
+        headers=headers,
+        process=False,
+    )
+    return raw.pk
+
+
+def _chunk_headers(chunk: Chunk, headers: dict[str, Any]) -> dict[str, Any]:
     chunk_headers: dict[str, Any] = {
         **headers,
         "first_line": chunk.first_line,
@@ -279,18 +300,14 @@ def chunk_store(chunk: Chunk, *, fmt: str, headers: dict[str, Any]) -> int:
         chunk_headers["document_path"] = chunk.document_path
         chunk_headers["first_index"] = chunk.first_index
         chunk_headers["wrapped"] = chunk.wrapped
-    raw = raw_payload_accept(
-        source=SOURCE_PREFIX + fmt,
-        platform=CHUNK_PLATFORM[fmt],
-        body=chunk.body,
-        headers=chunk_headers,
-        process=False,
-    )
-    return raw.pk
+    return chunk_headers
 
 
-def chunk_process(raw_id: int) -> ChunkOutcome:
-    """Process one stored chunk through `raw_payload_process` and say what happened."""
+def chunk_process(raw_id: int, *, analyses: Analyses | None = None) -> ChunkOutcome:
+    """Process one stored chunk through `raw_payload_process` and say what happened.
+
+    `analyses`: results computed ahead (by the pipeline's workers) for (text, rating).
+    """
     from inbox.models import RawPayload
     from inbox.services import raw_payload_process
 
@@ -299,7 +316,7 @@ def chunk_process(raw_id: int) -> ChunkOutcome:
     sql = _SqlTimer()
     started = time.perf_counter()
     try:
-        with _analysis_timer() as analysis, connection.execute_wrapper(sql):
+        with _analysis_hook(analyses or {}) as analysis, connection.execute_wrapper(sql):
             raw = raw_payload_process(raw_id)
     finally:
         _parse_stats.reset(token)
@@ -348,41 +365,44 @@ def _add_time(timings: dict[str, float], key: str, seconds: float) -> None:
     timings[key] = timings.get(key, 0.0) + seconds
 
 
-class _Runner:
-    """Runs chunks in this process, or in forked worker processes when workers > 1.
-
-    The pool is started only when a second chunk arrives (a small file never forks).
-    Results come back in file order; at most 2 x workers chunks are in flight, so the
-    file is not stored far ahead of processing.
+class _Pipeline:
+    """Chunks are written here, in file order; with workers, their texts are analysed
+    ahead in forked processes (each chunk split between all workers), up to AHEAD
+    chunks in advance. The pool starts with the second chunk: a small file never forks.
     """
 
-    def __init__(self, schema: str, workers: int) -> None:
-        self.schema = schema
-        self.workers = max(1, workers)
-        self.pool: Any = None
-        self.pending: deque[tuple[Any, int]] = deque()
-        self.first: tuple[int, Chunk] | None = None
+    AHEAD = 2
+    TIMEOUT = 600  # seconds for a chunk's analysis: a killed worker must not hang us
 
-    def submit(self, raw_id: int, chunk: Chunk) -> Iterator[tuple[ChunkOutcome, int]]:
-        if self.workers == 1:
+    def __init__(self, fmt: str, workers: int) -> None:
+        self.fmt = fmt
+        self.workers = max(0, workers)
+        self.pool: Any = None
+        self.pending: deque[tuple[int, Chunk, list[Any]]] = deque()
+        self.held: tuple[int, Chunk, dict[str, Any]] | None = None
+
+    def submit(
+        self, raw_id: int, chunk: Chunk, headers: dict[str, Any]
+    ) -> Iterator[tuple[ChunkOutcome, int]]:
+        if not self.workers:
             yield chunk_process(raw_id), chunk.nbytes
             return
-        if self.pool is None and self.first is None:
-            self.first = (raw_id, chunk)  # maybe the only chunk: wait and see
+        if self.pool is None and self.held is None:
+            self.held = (raw_id, chunk, headers)  # maybe the only chunk: wait and see
             return
         if self.pool is None:
             self._start()
-            assert self.first is not None
-            self._send(*self.first)
-            self.first = None
-        self._send(raw_id, chunk)
-        while len(self.pending) >= 2 * self.workers:
+            assert self.held is not None
+            self._send(*self.held)
+            self.held = None
+        self._send(raw_id, chunk, headers)
+        while len(self.pending) > self.AHEAD:
             yield self._next()
 
     def drain(self) -> Iterator[tuple[ChunkOutcome, int]]:
-        if self.first is not None:  # a single chunk: no pool needed
-            raw_id, chunk = self.first
-            self.first = None
+        if self.held is not None:  # a single chunk: analysed right here
+            raw_id, chunk, _ = self.held
+            self.held = None
             yield chunk_process(raw_id), chunk.nbytes
         while self.pending:
             yield self._next()
@@ -391,7 +411,7 @@ class _Runner:
         if self.pool is not None:
             if wait:
                 self.pool.close()
-            else:  # interrupted: stored chunks stay pending for `reprocess`
+            else:
                 self.pool.terminate()
             self.pool.join()
             self.pool = None
@@ -399,24 +419,72 @@ class _Runner:
     def _start(self) -> None:
         import multiprocessing
 
-        # Forked children must not share our socket: each opens its own connection.
-        connections.close_all()
-        self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        from reputation.analysis import get_analyser
 
-    def _send(self, raw_id: int, chunk: Chunk) -> None:
-        result = self.pool.apply_async(_worker_process, (self.schema, raw_id))
-        self.pending.append((result, chunk.nbytes))
+        get_analyser()  # loaded once, here: the forked workers inherit it
+        self.pool = multiprocessing.get_context("fork").Pool(self.workers, _worker_init)
+
+    def _send(self, raw_id: int, chunk: Chunk, headers: dict[str, Any]) -> None:
+        jobs = [
+            self.pool.apply_async(
+                _analyse_part, (self.fmt, chunk.body, headers, part, self.workers)
+            )
+            for part in range(self.workers)
+        ]
+        self.pending.append((raw_id, chunk, jobs))
 
     def _next(self) -> tuple[ChunkOutcome, int]:
-        result, nbytes = self.pending.popleft()
-        return result.get(), nbytes
+        raw_id, chunk, jobs = self.pending.popleft()
+        analyses: Analyses = {}
+        spent = 0.0
+        started = time.perf_counter()
+        for job in jobs:
+            try:
+                part, seconds = job.get(timeout=self.TIMEOUT)
+            except Exception:  # a worker failed: this process analyses what is missing
+                log.exception("analysis worker failed; analysing chunk %s here", raw_id)
+                continue
+            analyses.update(part)
+            spent += seconds
+        waited = time.perf_counter() - started
+        outcome = chunk_process(raw_id, analyses=analyses)
+        outcome.seconds["analysis"] = outcome.seconds.get("analysis", 0.0) + spent
+        outcome.seconds["analysis_wait"] = waited
+        return outcome, chunk.nbytes
 
 
-def _worker_process(schema: str, raw_id: int) -> ChunkOutcome:
-    from django_tenants.utils import schema_context
+def _worker_init() -> None:
+    """A forked analysis worker never uses the database: it must not even share the
+    parent's socket by accident, so Django gets no usable connection here."""
+    for conn in connections.all(initialized_only=True):
+        _inherited.append(conn.connection)  # kept referenced: never closed from here
+        conn.connection = None
+        conn.settings_dict = {**conn.settings_dict, "HOST": "/nonexistent-in-analysis-worker"}
 
-    with schema_context(schema):
-        return chunk_process(raw_id)
+
+_inherited: list[Any] = []
+
+
+def _analyse_part(
+    fmt: str, body: str, headers: dict[str, Any], part: int, parts: int
+) -> tuple[Analyses, float]:
+    """Worker: parse a chunk and analyse every `parts`-th mention, from `part`."""
+    from reputation.analysis import get_analyser
+
+    analyser = get_analyser()
+    account = str(headers.get("account", "") or "")
+    mentions = [
+        item
+        for _, item in _chunk_rows(fmt, body, headers, account, [0])
+        if isinstance(item, NormalisedMention)
+    ]
+    started = time.perf_counter()
+    results: Analyses = {}
+    for nm in mentions[part::parts]:
+        key = (nm.text, nm.rating)
+        if key not in results:
+            results[key] = analyser.analyse(nm.text, rating=nm.rating)
+    return results, time.perf_counter() - started
 
 
 # ---------------------------------------------------------------- timing
@@ -456,15 +524,21 @@ class _Timer:
 
 
 @contextlib.contextmanager
-def _analysis_timer() -> Iterator[_Timer]:
-    """Time the analyser while a chunk is ingested (this process's instance only)."""
+def _analysis_hook(analyses: Analyses) -> Iterator[_Timer]:
+    """While a chunk is ingested, answer the analyser from `analyses` (computed ahead
+    by the workers) and time what is still analysed here. Only this process's analyser
+    instance is touched, and only for the duration of the chunk."""
     from reputation.analysis import get_analyser
 
     timer = _Timer()
     analyser = get_analyser()
     original = analyser.analyse
+    shadowed = vars(analyser).get("analyse") if hasattr(analyser, "__dict__") else None
 
-    def timed(text: str, *, rating: int | None = None):  # noqa: ANN202
+    def analyse(text: str, *, rating: int | None = None) -> Analysis:
+        ready = analyses.get((text, rating))
+        if ready is not None:
+            return ready
         started = time.perf_counter()
         try:
             return original(text, rating=rating)
@@ -472,15 +546,18 @@ def _analysis_timer() -> Iterator[_Timer]:
             timer.seconds += time.perf_counter() - started
 
     try:
-        analyser.analyse = timed  # type: ignore[method-assign]
-    except (AttributeError, TypeError):  # e.g. a __slots__ class: no timing, no harm
+        analyser.analyse = analyse  # type: ignore[method-assign]
+    except (AttributeError, TypeError):  # e.g. a __slots__ class: analyse as usual
         yield timer
         return
     try:
         yield timer
     finally:
-        with contextlib.suppress(AttributeError):
-            del analyser.analyse  # type: ignore[misc]
+        if shadowed is not None:  # someone else's wrapper (a test, a profiler): put it back
+            analyser.analyse = shadowed  # type: ignore[method-assign]
+        else:
+            with contextlib.suppress(AttributeError):
+                del analyser.analyse  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------- parsing a stored chunk
@@ -866,11 +943,12 @@ def _document_chunks(path: Path, fmt: str, batch: int) -> Iterator[Chunk]:
     key = DOCUMENT_ITEMS[fmt]
     members, items = _scan_document(text, key)
     if items is None:
+        assert members is not None
         items = _document_items(fmt, key, members)
     units = [_document_unit(fmt, members, value) for _, value in items]
     lines = _line_numbers(text, [offset for offset, _ in items])
-    path = key if members or not items else ""
-    wrapped = bool(members) and fmt in ("meta", "x")
+    path = "" if members is None else key
+    wrapped = members is not None and fmt in ("meta", "x")
     return _unit_chunks(units, lines, batch, len(raw), path, wrapped)
 
 
@@ -882,8 +960,8 @@ def _document_items(fmt: str, key: str, members: dict[str, Any]) -> list[tuple[i
     raise ImportFileError(f"expected a {fmt} document with a {key!r} array ({got}), or JSON Lines")
 
 
-def _document_unit(fmt: str, members: dict[str, Any], value: Any) -> Any:
-    if not members:  # the document was a top-level array of units
+def _document_unit(fmt: str, members: dict[str, Any] | None, value: Any) -> Any:
+    if members is None:  # the document was a top-level array of units
         return value
     if fmt == "meta":
         return {"object": members.get("object"), "entry": [value]}
@@ -940,16 +1018,19 @@ def _syntax(text: str, index: int, message: str) -> ImportFileError:
     return ImportFileError(f"line {line} column {column}: invalid JSON: {message}")
 
 
-def _scan_document(text: str, key: str) -> tuple[dict[str, Any], list[tuple[int, Any]] | None]:
+def _scan_document(
+    text: str, key: str
+) -> tuple[dict[str, Any] | None, list[tuple[int, Any]] | None]:
     """Decode a JSON document, keeping the start offset of each element of its rows array
-    (the top-level array, or the object's `key` member). Returns (the other members,
-    [(offset, element)]) with None for the elements when there is no such array."""
+    (the top-level array, or the object's `key` member). Returns (the object's other
+    members, or None for a top-level array; [(offset, element)], or None when the object
+    has no `key` array)."""
     decoder = json.JSONDecoder()
     try:
         i = _WS.match(text, 0).end()  # type: ignore[union-attr]
         if text.startswith("[", i):
             items, i = _scan_array(text, i, decoder)
-            members: dict[str, Any] = {}
+            members: dict[str, Any] | None = None
         elif text.startswith("{", i):
             members, items, i = _scan_object(text, i, key, decoder)
         else:

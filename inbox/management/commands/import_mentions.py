@@ -13,6 +13,8 @@ from inbox import importing
 from tenants.models import Practice
 
 SHOW_ERRORS = 20
+# Analysis is the costliest step; one helper process overlaps it with the writes.
+DEFAULT_WORKERS = 1 if (os.cpu_count() or 1) > 1 else 0
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 HELP = """Import mentions from a file into one practice.
@@ -36,6 +38,10 @@ JSON files whose first line is a complete JSON value are read as JSON Lines; oth
 as one document. Errors name the file's own line numbers. Mentions older than 7 days get
 no reply deadline. Exit status: 0 when every row was stored or already known, 1 when some
 were rejected or a chunk failed.
+
+Example:
+  python manage.py import_mentions smile reviews.csv --errors-file rejected.csv
+  python manage.py import_mentions smile yelp.json --format yelp --account smile-oslo
 """
 
 
@@ -72,9 +78,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=1,
-            help="Process chunks in this many worker processes (default 1; 2 pays off on "
-            "large files on a machine with spare cores, see bench/IMPORT.md)",
+            default=DEFAULT_WORKERS,
+            help="Analyse the texts of the next chunks in this many extra processes while "
+            "this one writes (default %(default)s; 0: all in this process). The database "
+            "writes stay in one process. See bench/IMPORT.md",
         )
         parser.add_argument(
             "--errors-file", help="Write every rejected row (CSV: line,reason) to this path"
@@ -113,11 +120,17 @@ class Command(BaseCommand):
                     fmt=fmt,
                     account=opts["account"].strip(),
                     batch=opts["batch"],
-                    workers=max(1, opts["workers"]),
+                    workers=max(0, opts["workers"]),
                     progress=bar.update,
                 )
         except importing.ImportFileError as exc:
             raise CommandError(f"Nothing imported: {exc}") from None
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted. Chunks already processed are kept; chunks stored but not yet "
+                f"processed are finished by `python manage.py reprocess {practice.slug} "
+                "--status pending` (or import the file again: stored rows count as duplicates)."
+            ) from None
         finally:
             bar.close()
         self._summary(practice, report, opts)
