@@ -52,3 +52,21 @@ def poll_due_sources() -> int:
     from inbox.polling import poll_due_accounts
 
     return poll_due_accounts()
+
+
+def raw_payloads_sweep() -> int:
+    """Process payloads stored but never processed (a worker died after the commit that
+    stored them, before processing). Nothing accepted is left behind."""
+    from inbox.models import RawPayload
+
+    stale = RawPayload.objects.filter(
+        status=RawPayload.Status.PENDING,
+        received_at__lt=timezone.now() - timezone.timedelta(minutes=1),
+    ).values_list("pk", flat=True)[:500]
+    done = 0
+    for raw_id in list(stale):
+        services.raw_payload_process(raw_id)
+        done += 1
+    if done:
+        log.warning("processed %d payloads left pending", done)
+    return done

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django_q.tasks import async_task
 from django_tenants.utils import get_tenant_model, schema_context
 
@@ -43,7 +44,9 @@ def run_in_tenant(schema_name: str, func_path: str, *args: Any) -> Any:
     if not schema_name or schema_name == "public":
         raise MissingTenant(f"{func_path} was queued without a practice schema")
     with schema_context(schema_name):
-        return _resolve(func_path)(*args)
+        result = _resolve(func_path)(*args)
+    # django-q2 pickles results into its task table: keep them small (ids, counts).
+    return None if isinstance(result, Model) else result
 
 
 def fan_out(func_path: str) -> int:

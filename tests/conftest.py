@@ -77,22 +77,29 @@ def _build_cast() -> Cast:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    # pytest-django only creates the test database when some collected test is marked
-    # for the database; otherwise this would write the cast into the developer's one.
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, always created: pytest-django creates it only when a collected
+    test carries the django_db mark, and browser, worker and concurrency tests work on
+    committed rows without it (they would otherwise write into the developer's)."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     name = connection.settings_dict["NAME"]
     if not name.startswith("test"):
-        pytest.fail(f"refusing to set up test data in database {name!r}: mark the tests django_db")
+        pytest.fail(f"refusing to set up test data in database {name!r}")
     with django_db_blocker.unblock():
         _build_cast()
     yield
-    # Servers and workers started by browser and worker tests may leave a backend that
-    # PostgreSQL has not reaped yet; it would stop the test database from being dropped.
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    with django_db_blocker.unblock():
+        # Servers and workers started by browser and worker tests may leave a backend
+        # PostgreSQL has not reaped yet; it would stop the database from being dropped.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture

@@ -28,12 +28,14 @@ import httpx
 import pytest
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
 from django_q.models import OrmQ, Task
 from django_q.signing import SignedPackage
 from django_tenants.utils import schema_context
 
 from inbox.models import Alert, Mention, RawPayload, SocialAccount
 from inbox.services import social_account_save
+from inbox.tasks import raw_payloads_sweep
 from reputation.tasks import MissingTenant, enqueue, run_in_tenant
 from tenants.models import AccountRoute, Practice, User, WebhookDelivery
 from tests.browser import ROOT, start_server
@@ -376,14 +378,9 @@ def test_a_signed_batch_is_routed_ingested_and_assigned_by_the_real_worker(runni
             pk=delivery_id, status=WebhookDelivery.Status.ROUTED
         ).exists(),
     )
-    # The worker did it (not an in-process sync run): its results are in django_q's table.
-    live.wait_for(
-        "both task results saved by the worker's monitor",
-        lambda: (
-            {"inbox.routing.delivery_route", "reputation.tasks.run_in_tenant"}
-            <= set(Task.objects.filter(success=True).values_list("func", flat=True))
-        ),
-    )
+    # The worker did it, through the broker (the web server runs with sync off, and
+    # successful results are not kept: save_limit -1): the queue has drained.
+    live.wait_for("the broker queue to drain", lambda: not OrmQ.objects.exists())
     with schema_context(live.practice.schema_name):
         assert not Mention.objects.filter(external_id__in=[question_id, reply_id]).exclude(
             account__external_id=PAGE_ID
@@ -496,12 +493,14 @@ def test_a_worker_killed_mid_burst_loses_nothing(running):
     ]
     live.worker.start()
 
-    # Crash the whole cluster as soon as the first mentions land.
-    live.wait_for("the first mentions", lambda: mentions_in(live, comment_ids))
+    # Crash the whole cluster while it works through the backlog. Routing drains the
+    # backlog in batches, so where exactly the crash lands varies; what must hold does not.
+    live.wait_for(
+        "the worker to claim the first task",
+        lambda: OrmQ.objects.filter(lock__isnull=False).exists() or mentions_in(live, comment_ids),
+    )
     live.worker.kill()
 
-    done_at_crash = len(mentions_in(live, comment_ids))
-    assert done_at_crash < len(comment_ids), "the crash should come mid-way"
     # Nothing accepted is lost: each delivery is routed or still has its task in the broker.
     routed = set(
         WebhookDelivery.objects.filter(
@@ -533,11 +532,12 @@ def test_a_worker_killed_mid_burst_loses_nothing(running):
             )
         )
         assert sorted(stored) == sorted(comment_ids), "each mention stored exactly once"
-        mine = RawPayload.objects.filter(headers__delivery__in=[str(d) for d in delivery_ids])
-        assert not mine.filter(status=RawPayload.Status.FAILED).exists()
-        # A crash between a raw payload's commit and its task's enqueue leaves it pending
-        # with no task; its delivery was routed again, so a processed twin holds its items.
-        for raw in mine.filter(status=RawPayload.Status.PENDING):
-            assert mine.filter(
-                headers__delivery=raw.headers["delivery"], status=RawPayload.Status.PROCESSED
-            ).exists(), f"raw payload {raw.pk} is pending and its delivery has no processed twin"
+        assert not RawPayload.objects.filter(status=RawPayload.Status.FAILED).exists()
+        # A crash between storing a payload and processing it leaves it pending; the
+        # once-a-minute sweep picks such payloads up. Run it as the schedule would.
+        RawPayload.objects.filter(status=RawPayload.Status.PENDING).update(
+            received_at=timezone.now() - timezone.timedelta(minutes=2)
+        )
+        raw_payloads_sweep()
+        assert not RawPayload.objects.filter(status=RawPayload.Status.PENDING).exists()
+        assert Mention.objects.filter(external_id__in=comment_ids).count() == len(comment_ids)

@@ -6,7 +6,10 @@ from django_q.models import Schedule
 SCHEDULES = [
     ("deadline sweep", "inbox.tasks.deadline_sweep", 1),
     ("poll sources", "inbox.tasks.poll_due_sources", 5),
+    ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
 ]
+# Public-schema jobs: they run as they are, not fanned out per practice.
+PUBLIC_SCHEDULES = [("stale webhook deliveries", "inbox.routing.deliveries_sweep", 1)]
 
 
 class Command(BaseCommand):
@@ -24,5 +27,17 @@ class Command(BaseCommand):
                     "repeats": -1,
                 },
             )
+        for name, func, minutes in PUBLIC_SCHEDULES:
+            Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "args": None,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
         if opts["verbosity"]:
-            self.stdout.write(f"==> {len(SCHEDULES)} worker schedules in place")
+            count = len(SCHEDULES) + len(PUBLIC_SCHEDULES)
+            self.stdout.write(f"==> {count} worker schedules in place")
