@@ -3,7 +3,9 @@
 Real processes on the dev database (DJANGO_SETTINGS_MODULE=reputation.settings): a web
 server (gunicorn when installed, else `runserver`) and a `qcluster`, both started here.
 Signed Meta page-feed webhooks, each carrying one new comment (unique id, ~5% of them
-threats), are sent open-loop at a fixed rate (default 100/s for 30 s) over loopback.
+threats), are sent open-loop at a fixed rate (default 100/s for 30 s) over loopback, by a
+minimal HTTP/1.1 client (httpx cost ~7 ms of CPU per request, taken from the processes
+under test on a small machine).
 
 What is measured, per webhook:
 - latency: from the moment its POST starts to the first poll that sees its mention in the
@@ -13,19 +15,24 @@ What is measured, per webhook:
   (plus one query) late, never early.
 - a cross-check from the rows: the mention's `received_at` (set by the worker just before
   the insert) minus the POST start, a lower bound on the same thing.
-- the stages, from the rows' own timestamps: web (POST -> WebhookDelivery row), hop 1
-  (delivery row -> the routing task's RawPayload row), hop 2 (RawPayload -> mention built
-  by the ingest task) and commit/poll (mention built -> seen by the poller).
+- the stages, from the rows' own timestamps: web (POST -> WebhookDelivery row), queue +
+  routing (delivery row -> its practice's RawPayload row), ingest (RawPayload -> mention
+  built) and commit/poll (mention built -> seen by the poller).
 - HTTP response time, lost = accepted - stored, threat alerts queued and sent (emails go
   to files), the broker's queue depth over time and the CPU seconds each component used.
 
 Each Q_CLUSTER configuration runs against the same load. The bench's processes use their
-own django-q cluster name, so a developer's `qcluster` on the same database neither takes
-the bench's tasks nor hands it its own; `Q_CLUSTER` values are overridden only for the
-bench's processes (this script is their launcher: `bench_webhook.py manage <command>`, and
-`bench.bench_webhook:wsgi_application()` for gunicorn). settings.py is not changed.
+own django-q cluster name and no scheduler, so a developer's `qcluster` on the same
+database neither takes the bench's tasks nor hands it its own. `Q_CLUSTER` values are
+overridden only for the bench's processes (this script is their launcher:
+`bench_webhook.py manage <command>`, and `bench.bench_webhook:wsgi_application()` for
+gunicorn). settings.py is not changed.
 
-    .venv/bin/python bench/bench_webhook.py [--rate 100] [--duration 30] [--configs default,tuned]
+    .venv/bin/python bench/bench_webhook.py [--rate 100] [--duration 30]
+        [--configs default,workers4,poll200ms,save1000,previous] [--capacity-rates 150,200]
+
+Writes bench/results/webhook.json; exits 1 if any webhook was refused or lost. See
+bench/WEBHOOK.md for the method and the findings.
 """
 
 from __future__ import annotations
@@ -81,12 +88,14 @@ TEXTS = [
 ]
 
 # Named Q_CLUSTER variants; "default" is settings.py unchanged (bar the cluster name).
+# "previous" is what settings.py had before this bench's first findings (save_limit 1000,
+# poll 0.2, queue_limit 200, django-q2's default recycle 500).
 CONFIGS: dict[str, dict] = {
     "default": {},
     "workers4": {"workers": 4},
-    "poll50ms": {"poll": 0.05},
-    "nosave": {"save_limit": -1},
-    "tuned": {"save_limit": -1, "workers": 4, "poll": 0.05},
+    "poll200ms": {"poll": 0.2},
+    "save1000": {"save_limit": 1000},
+    "previous": {"save_limit": 1000, "poll": 0.2, "queue_limit": 200, "recycle": 500},
 }
 
 
@@ -269,7 +278,8 @@ def postgres_cpu_seconds() -> float:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
+        # Own time plus reaped children's: backends that exit end up in the postmaster's.
+        total += sum(int(x) for x in fields[11:15]) / tick
     return total
 
 
@@ -446,6 +456,45 @@ class Poller(threading.Thread):
             self.error = exc
 
 
+async def _post(conn: list, host: str, port: int, path: str, body: bytes, headers: dict):
+    """One HTTP/1.1 POST on a kept-alive connection ([reader, writer] or [None, None]),
+    reconnecting when the server has closed it. Returns (status, body)."""
+    for attempt in (1, 2):
+        if conn[1] is None:
+            conn[0], conn[1] = await asyncio.open_connection(host, port)
+        reader, writer = conn
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        try:
+            await writer.drain()
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("closed by the server")
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            data = await reader.readexactly(length)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            writer.close()
+            conn[0] = conn[1] = None
+            if attempt == 2:
+                raise
+            continue
+        if close:
+            writer.close()
+            conn[0] = conn[1] = None
+        return int(status_line.split()[1]), data
+    raise ConnectionError("unreachable")
+
+
 async def send_load(
     url: str,
     secret: str,
@@ -457,55 +506,69 @@ async def send_load(
     connections: int,
     warmup: bool = False,
 ) -> list[dict]:
-    """Open loop: webhook i is due at i/rate. At most `connections` are in flight (httpx's
-    pool gets very slow with thousands of queued requests); one that waits for a free
-    connection keeps its due time as its start, so the wait counts in its latency."""
-    import httpx
+    """Open loop: webhook i is due at i/rate and goes out on the first free one of
+    `connections` kept-alive connections; one that waits for a free connection keeps its
+    due time as its start, so the wait counts in its latency. A minimal HTTP/1.1 client
+    on asyncio streams: httpx cost ~7 ms of CPU per request here, a third of a core at
+    100/s taken from the processes under test."""
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    host, port, path = parts.hostname, parts.port, parts.path
     total = int(rate * duration)
     records: list[dict] = []
-    slots = asyncio.Semaphore(connections)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait([None, None])
 
-        async def one(i: int, scheduled: float) -> None:
-            threat = threat_every > 0 and i % threat_every == threat_every // 2
-            comment_id = f"{run_tag}_{i}"
-            text = THREAT if threat else f"{TEXTS[i % len(TEXTS)]} (#{i})"
-            body = comment_body(comment_id, text)
-            headers = {
-                "Content-Type": "application/json",
-                "X-Hub-Signature-256": sign(body, secret),
-            }
-            record = {"i": i, "id": comment_id, "threat": threat, "scheduled": scheduled}
-            poller.watch(comment_id)
-            record["start"] = time.time()
-            async with slots:
-                record["sent"] = time.time()
-                try:
-                    response = await client.post(url, content=body, headers=headers)
-                    record["status"] = response.status_code
-                    if response.status_code == 200:
-                        record["delivery"] = response.json()["received"]
-                    else:
-                        record["error"] = response.text[:200]
-                except Exception as exc:  # counted as an HTTP error
-                    record["status"] = 0
-                    record["error"] = f"{type(exc).__name__}: {exc}"[:200]
-                record["end"] = time.time()
-            records.append(record)
+    async def one(i: int, scheduled: float) -> None:
+        threat = threat_every > 0 and i % threat_every == threat_every // 2
+        comment_id = f"{run_tag}_{i}"
+        text = THREAT if threat else f"{TEXTS[i % len(TEXTS)]} (#{i})"
+        body = comment_body(comment_id, text)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, secret),
+        }
+        record = {"i": i, "id": comment_id, "threat": threat, "scheduled": scheduled}
+        poller.watch(comment_id)
+        record["start"] = time.time()
+        conn = await pool.get()
+        record["sent"] = time.time()
+        try:
+            status, data = await asyncio.wait_for(
+                _post(conn, host, port, path, body, headers), timeout=60
+            )
+            record["status"] = status
+            if status == 200:
+                record["delivery"] = json.loads(data)["received"]
+            else:
+                record["error"] = data[:200].decode("utf-8", "replace")
+        except Exception as exc:  # counted as an HTTP error
+            record["status"] = 0
+            record["error"] = f"{type(exc).__name__}: {exc}"[:200]
+            if conn[1] is not None:
+                conn[1].close()
+            conn[0] = conn[1] = None
+        record["end"] = time.time()
+        pool.put_nowait(conn)
+        records.append(record)
 
-        tasks = []
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        wall0 = time.time()
-        for i in range(total):
-            due = t0 + i / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, wall0 + i / rate)))
-        await asyncio.gather(*tasks)
+    tasks = []
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    wall0 = time.time()
+    for i in range(total):
+        due = t0 + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, wall0 + i / rate)))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        conn = pool.get_nowait()
+        if conn[1] is not None:
+            conn[1].close()
     if not warmup:
         records.sort(key=lambda r: r["i"])
     return records
@@ -638,8 +701,8 @@ def analyse(records: list[dict], rows: dict, poller: Poller, responder_id: int) 
         "client_wait_for_connection_ms": summary_ms(client_wait),
         "stages_ms": {
             "web_post_to_delivery_row": summary_ms(web),
-            "hop1_delivery_row_to_raw_payload": summary_ms(hop1),
-            "hop2_raw_payload_to_mention_built": summary_ms(hop2),
+            "queue_and_routing_delivery_row_to_raw_payload": summary_ms(hop1),
+            "ingest_raw_payload_to_mention_built": summary_ms(hop2),
             "mention_built_to_seen_by_poller": summary_ms(seen_after),
         },
         "threat_posts": len(threats),
@@ -683,10 +746,11 @@ def broker_probe(worker: Proc, count: int) -> dict:
 
 
 def profile_tasks(practice, count: int) -> dict:
-    """The webhook path's own code, in this process, one stage at a time: what one
-    single-comment webhook costs in the view (after the signature check), in routing and
-    in ingest, and what ingest costs per mention when the same comments come in one batch.
-    It runs before any bench cluster is up; the tasks it queues are deleted."""
+    """The webhook path's own code, in this process: the view (after the signature
+    check); routing + ingest for a batch of one webhook and for one batch of `count`;
+    the ingest step alone, one comment per payload and all in one payload.
+    It runs before any bench cluster is up; the tasks it queues are deleted.
+    (Routing drains every waiting delivery of the database, as the worker does.)"""
     import cProfile
     import io
     import pstats
@@ -704,13 +768,18 @@ def profile_tasks(practice, count: int) -> dict:
 
     clean(practice)
     tag = uuid.uuid4().hex[:8]
-    bodies = [
-        comment_body(f"prof{tag}_{i}", f"{TEXTS[i % len(TEXTS)]} (#{i})").decode()
-        for i in range(count)
-    ]
+
+    def make(prefix: str) -> list[str]:
+        return [
+            comment_body(f"{prefix}{tag}_{i}", f"{TEXTS[i % len(TEXTS)]} (#{i})").decode()
+            for i in range(count)
+        ]
+
+    bodies, bodies2, bodies3, bodies4 = make("pa"), make("pb"), make("pc"), make("pd")
 
     def timed(label: str, calls, profile: bool = False) -> dict:
         profiler = cProfile.Profile() if profile else None
+        connection.queries_log.clear()  # the log keeps 9,000 queries: count from empty
         with CaptureQueriesContext(connection) as queries:
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler:
@@ -748,22 +817,35 @@ def profile_tasks(practice, count: int) -> dict:
     get_analyser().analyse("warm up", rating=None)
     result: dict = {"analyser_first_load_ms": round((time.perf_counter() - loaded) * 1000)}
     deliveries: list = []
-    result["view_accept"] = timed(
-        "accept",
-        [
-            lambda b=b: deliveries.append(
-                routing.delivery_accept(platform="meta", body=b, headers={})
-            )
-            for b in bodies
-        ],
+
+    def accept(body: str) -> None:
+        deliveries.append(routing.delivery_accept(platform="meta", body=body, headers={}))
+
+    result["view_accept"] = timed("accept", [lambda b=b: accept(b) for b in bodies])
+    # Routing drains every waiting delivery: route right after each accept for a batch of
+    # one (a quiet system), or once after all of them for one batch (a backlog).
+    routing.delivery_route()  # the accepted ones above, not measured
+    result["accept_route_ingest_batch_of_one"] = timed(
+        "route1",
+        [lambda b=b: (accept(b), routing.delivery_route()) for b in bodies2],
     )
-    result["task_route"] = timed(
-        "route", [lambda d=d: routing.delivery_route(d.pk) for d in deliveries]
-    )
+    for b in bodies3:
+        accept(b)
+    whole = timed("routeN", [routing.delivery_route])
+    result["route_ingest_one_batch_after_accepts"] = {
+        "webhooks": count,
+        "wall_ms_per_webhook": round(whole["wall_ms_each"] / count, 2),
+        "python_cpu_ms_per_webhook": round(whole["python_cpu_ms_each"] / count, 2),
+        "queries_per_webhook": round(whole["queries_each"] / count, 2),
+    }
+    # The ingest step alone, one comment per payload, profiled.
+    raw_ids = []
     with schema_context(practice.schema_name):
-        raw_ids = list(
-            RawPayload.objects.filter(status=RawPayload.Status.PENDING).values_list("pk", flat=True)
-        )
+        for b in bodies4:
+            raw = raw_payload_accept(
+                source="webhook:meta", platform="facebook", body=b, process=False
+            )
+            raw_ids.append(raw.pk)
     connection.set_schema_to_public()
     result["task_ingest_one_comment"] = timed(
         "ingest",
@@ -778,7 +860,7 @@ def profile_tasks(practice, count: int) -> dict:
     # The same number of new comments in one payload: the per-batch work is shared.
     changes = []
     for i in range(count):
-        value = json.loads(comment_body(f"profb{tag}_{i}", f"{TEXTS[i % len(TEXTS)]} (#{i})"))
+        value = json.loads(comment_body(f"pe{tag}_{i}", f"{TEXTS[i % len(TEXTS)]} (#{i})"))
         changes += value["entry"][0]["changes"]
     batch = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "changes": changes}]})
     with schema_context(practice.schema_name):
@@ -962,7 +1044,7 @@ def main() -> int:
     parser.add_argument("--threat-every", type=int, default=20, help="1 in N is a threat")
     parser.add_argument(
         "--configs",
-        default="default,workers4,poll50ms,nosave,tuned",
+        default="default,workers4,poll200ms,save1000,previous",
         help=f"comma-separated, from: {', '.join(CONFIGS)}",
     )
     parser.add_argument("--connections", type=int, default=64, help="max POSTs in flight")
@@ -972,10 +1054,10 @@ def main() -> int:
     parser.add_argument("--poll-ms", type=float, default=20.0, help="visibility poll interval")
     parser.add_argument(
         "--capacity-rates",
-        default="25,40",
+        default="150,200",
         help="also run --capacity-config at these rates (comma-separated; empty: skip)",
     )
-    parser.add_argument("--capacity-config", default="tuned")
+    parser.add_argument("--capacity-config", default="default")
     parser.add_argument(
         "--drain-timeout", type=float, default=180.0, help="max wait for the backlog (s)"
     )
@@ -1030,7 +1112,7 @@ def main() -> int:
         "practice": SLUG,
         "threat_share": round(1 / args.threat_every, 3) if args.threat_every else 0,
         "method": (
-            f"open-loop sender (asyncio+httpx, at most {args.connections} POSTs in flight; "
+            f"open-loop sender (asyncio, HTTP/1.1 keep-alive, {args.connections} connections; "
             "a POST waiting for a connection keeps its due time as its start); latency = "
             f"start of the first poll (every {args.poll_ms:g} ms, own connection) that sees "
             "the mention assigned, minus POST start: an upper bound. "

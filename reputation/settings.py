@@ -174,6 +174,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alerts@reputation-desk.local")
+# For django.core.mail.backends.filebased.EmailBackend (used by the worker tests).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".mail"))
 
 # Inbound payloads larger than this are refused with 413 before they are parsed.
 MAX_PAYLOAD_BYTES = env_int("MAX_PAYLOAD_BYTES", 1_000_000)
