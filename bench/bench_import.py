@@ -539,6 +539,10 @@ def main() -> None:
         },
         "runs": runs,
         "repeat": args.repeat,
+        # The workers only move the analysis: every setting must store the same results.
+        "same_analysis_in_every_run": all(
+            r["analysis_mix"] == runs[0]["analysis_mix"] for r in runs
+        ),
         "machine": machine(),
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

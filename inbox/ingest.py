@@ -159,6 +159,9 @@ def _insert_new(
         mention.conversation_id = conversations[(nm.platform, _root(nm))]
         _route(mention, account, ctx, source=source)
         mentions.append(mention)
+    # Rows go in key order, as authors and conversations do: two batches that share keys
+    # then take their index locks in the same order and cannot deadlock each other.
+    mentions.sort(key=lambda m: (m.platform, m.external_id))
     try:
         with transaction.atomic():
             Mention.objects.bulk_create(mentions, batch_size=1000)
@@ -353,7 +356,7 @@ def _authors_resolve(items: list[NormalisedMention]) -> dict[tuple[str, str], in
     Author.objects.bulk_create(
         [
             Author(platform=p, key=k, name=nm.author_name[:200], handle=nm.author_handle[:200])
-            for (p, k), nm in wanted.items()
+            for (p, k), nm in sorted(wanted.items(), key=lambda item: item[0])
         ],
         ignore_conflicts=True,
         batch_size=1000,
@@ -378,7 +381,7 @@ def _conversations_resolve(planned) -> dict[tuple[str, str], int]:
                 started_at=nm.posted_at,
                 last_activity_at=nm.posted_at,
             )
-            for (p, root), (nm, account) in wanted.items()
+            for (p, root), (nm, account) in sorted(wanted.items(), key=lambda item: item[0])
         ],
         ignore_conflicts=True,
         batch_size=1000,
