@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from inbox import deadlines
@@ -151,7 +153,7 @@ def _insert_new(
         return result
     analyses = [ctx.analyser.analyse(nm.text, rating=_stars(nm.rating)) for nm, _, _ in planned]
     authors = _authors_resolve([nm for nm, _, _ in planned])
-    conversations = _conversations_resolve(planned)
+    conversations, new_conversations = _conversations_resolve(planned)
     mentions = []
     for (nm, account, listening), analysis in zip(planned, analyses, strict=True):
         mention = _build(nm, account, listening, analysis, ctx=ctx, raw=raw, now=now)
@@ -164,7 +166,7 @@ def _insert_new(
     mentions.sort(key=lambda m: (m.platform, m.external_id))
     try:
         with transaction.atomic():
-            Mention.objects.bulk_create(mentions, batch_size=1000)
+            copy_insert(Mention, mentions)
     except IntegrityError:
         # Another delivery of some of these items won the race: go item by item.
         log.info("batch insert raced another delivery; inserting one by one")
@@ -181,7 +183,7 @@ def _insert_new(
     else:
         result.created += len(mentions)
         result.mentions.extend(mentions)
-    _after_insert(result.mentions, ctx=ctx, now=now)
+    _after_insert(result.mentions, ctx=ctx, now=now, new_conversations=new_conversations)
     return result
 
 
@@ -277,19 +279,27 @@ def _route(mention: Mention, account: SocialAccount | None, ctx: IngestContext, 
     )
 
 
-def _after_insert(mentions: list[Mention], *, ctx: IngestContext, now: dt.datetime) -> None:
+def _after_insert(
+    mentions: list[Mention],
+    *,
+    ctx: IngestContext,
+    now: dt.datetime,
+    new_conversations: frozenset[int] = frozenset(),
+) -> None:
     if not mentions:
         return
-    _counters_update(mentions, now)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor_label="system",
-                action="mention.received",
-                object_type="mention",
-                object_id=str(m.pk),
-                created_at=now,
-                data={
+    _counters_update(mentions, now, new_conversations)
+    copy_rows(
+        AuditEvent,
+        ["actor_label", "action", "object_type", "object_id", "created_at", "data"],
+        (
+            (
+                "system",
+                "mention.received",
+                "mention",
+                str(m.pk),
+                now,
+                {
                     "platform": m.platform,
                     "external_id": m.external_id,
                     "category": m.category,
@@ -298,8 +308,7 @@ def _after_insert(mentions: list[Mention], *, ctx: IngestContext, now: dt.dateti
                 },
             )
             for m in mentions
-        ],
-        batch_size=1000,
+        ),
     )
     for mention in mentions:
         if mention.from_owner and mention.parent_external_id:
@@ -313,9 +322,14 @@ def _after_insert(mentions: list[Mention], *, ctx: IngestContext, now: dt.dateti
             threat_alert_raise(mention)
 
 
-def _counters_update(mentions: list[Mention], now: dt.datetime) -> None:
+def _counters_update(
+    mentions: list[Mention], now: dt.datetime, new_conversations: frozenset[int] = frozenset()
+) -> None:
+    """Author counts and conversation activity, locking rows in id order: two batches
+    that share authors update them in the same order, so they wait, never deadlock."""
     counts: dict[int, int] = {}
     activity: dict[int, dt.datetime] = {}
+    in_batch: dict[int, int] = {}
     for m in mentions:
         if m.author_id:
             counts[m.author_id] = counts.get(m.author_id, 0) + 1
@@ -323,20 +337,34 @@ def _counters_update(mentions: list[Mention], now: dt.datetime) -> None:
             activity[m.conversation_id] = max(
                 activity.get(m.conversation_id, m.posted_at), m.posted_at
             )
-    with connection.cursor() as cursor:
+            in_batch[m.conversation_id] = in_batch.get(m.conversation_id, 0) + 1
+    # A conversation this batch created for one mention already has that mention's time.
+    activity = {
+        cid: t for cid, t in activity.items() if cid not in new_conversations or in_batch[cid] > 1
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
         if counts:
+            ids = sorted(counts)
+            cursor.execute(
+                "SELECT id FROM inbox_author WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+            )
             cursor.execute(
                 "UPDATE inbox_author a"
                 " SET mention_count = a.mention_count + c.n, last_seen_at = %s"
                 " FROM unnest(%s::bigint[], %s::int[]) AS c(id, n) WHERE a.id = c.id",
-                [now, list(counts), list(counts.values())],
+                [now, ids, [counts[i] for i in ids]],
             )
         if activity:
+            ids = sorted(activity)
+            cursor.execute(
+                "SELECT id FROM inbox_conversation WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [ids],
+            )
             cursor.execute(
                 "UPDATE inbox_conversation v"
                 " SET last_activity_at = GREATEST(v.last_activity_at, c.t)"
                 " FROM unnest(%s::bigint[], %s::timestamptz[]) AS c(id, t) WHERE v.id = c.id",
-                [list(activity), list(activity.values())],
+                [ids, [activity[i] for i in ids]],
             )
 
 
@@ -353,40 +381,173 @@ def _authors_resolve(items: list[NormalisedMention]) -> dict[tuple[str, str], in
             wanted.setdefault(key, nm)
     if not wanted:
         return {}
-    Author.objects.bulk_create(
-        [
-            Author(platform=p, key=k, name=nm.author_name[:200], handle=nm.author_handle[:200])
-            for (p, k), nm in sorted(wanted.items(), key=lambda item: item[0])
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+    ids, _ = _rows_ensure(
+        Author,
+        "key",
+        wanted,
+        lambda p, k, nm: {
+            "platform": p,
+            "key": k,
+            "name": nm.author_name[:200],
+            "handle": nm.author_handle[:200],
+        },
     )
-    return _ids_by(Author, "key", wanted)
+    return ids
 
 
 def _root(nm: NormalisedMention) -> str:
     return nm.root_external_id or nm.parent_external_id or nm.external_id
 
 
-def _conversations_resolve(planned) -> dict[tuple[str, str], int]:
+def _conversations_resolve(planned) -> tuple[dict[tuple[str, str], int], frozenset[int]]:
+    """Conversation ids by (platform, root), and the ids of those created here."""
     wanted: dict[tuple[str, str], tuple[NormalisedMention, SocialAccount | None]] = {}
     for nm, account, _ in planned:
         wanted.setdefault((nm.platform, _root(nm)), (nm, account))
-    Conversation.objects.bulk_create(
-        [
-            Conversation(
-                platform=p,
-                root_external_id=root,
-                account=account,
-                started_at=nm.posted_at,
-                last_activity_at=nm.posted_at,
-            )
-            for (p, root), (nm, account) in sorted(wanted.items(), key=lambda item: item[0])
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+    return _rows_ensure(
+        Conversation,
+        "root_external_id",
+        wanted,
+        lambda p, root, first: {
+            "platform": p,
+            "root_external_id": root,
+            "account_id": first[1].pk if first[1] is not None else None,
+            "started_at": first[0].posted_at,
+            "last_activity_at": first[0].posted_at,
+        },
     )
-    return _ids_by(Conversation, "root_external_id", wanted)
+
+
+def _rows_ensure(
+    model, field: str, wanted: dict[tuple[str, str], Any], values: Callable[..., dict[str, Any]]
+) -> tuple[dict[tuple[str, str], int], frozenset[int]]:
+    """Ids of the rows unique on (platform, field), creating the missing ones.
+
+    Existing rows are looked up first (an author is usually known already); missing ones
+    are inserted in key order, so concurrent batches take the unique-index locks in the
+    same order and cannot deadlock. COPY first; if another delivery inserted some of
+    them meanwhile, fall back to INSERT ... ON CONFLICT DO NOTHING.
+    """
+    ids = _ids_by(model, field, wanted)
+    keys = [key for key in sorted(wanted) if key not in ids]
+    if not keys:
+        return ids, frozenset()
+    rows = [values(*key, wanted[key]) for key in keys]
+    try:
+        with transaction.atomic():
+            created = dict(zip(keys, copy_insert_values(model, rows), strict=True))
+    except IntegrityError:
+        model.objects.bulk_create(
+            [model(**row) for row in rows], ignore_conflicts=True, batch_size=1000
+        )
+        ids.update(_ids_by(model, field, dict.fromkeys(keys)))
+        return ids, frozenset()
+    ids.update(created)
+    return ids, frozenset(created.values())
+
+
+def _next_ids(cursor, model, count: int) -> list[int]:
+    meta = model._meta
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, count],
+    )
+    return [pk for (pk,) in cursor.fetchall()]
+
+
+def copy_insert_values(model, rows: list[dict[str, Any]]) -> list[int]:
+    """COPY rows given as {attname: value} (missing fields get their model default);
+    returns their new ids, in order. Cheaper than building model instances."""
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}  # once per batch
+    with connection.cursor() as cursor:
+        ids = _next_ids(cursor, model, len(rows))
+        _copy(
+            cursor,
+            model,
+            [meta.pk, *fields],
+            (
+                [pk, *(row.get(f.attname, defaults[f.attname]) for f in fields)]
+                for pk, row in zip(ids, rows, strict=True)
+            ),
+        )
+    return ids
+
+
+def copy_insert(model, objs: list) -> None:
+    """Insert model instances with one COPY: several times faster than bulk_create,
+    which sends every value through the ORM and psycopg's Python array adapters.
+
+    The ids are drawn from the table's sequence first and set on the instances (as
+    bulk_create does). A unique violation raises IntegrityError: call it inside
+    transaction.atomic() so that a failed COPY leaves nothing behind.
+    """
+    if not objs:
+        return
+    meta = model._meta
+    fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key)]
+    with connection.cursor() as cursor:
+        for obj, pk in zip(objs, _next_ids(cursor, model, len(objs)), strict=True):
+            obj.pk = pk
+        _copy(cursor, model, fields, ([f.pre_save(obj, True) for f in fields] for obj in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def copy_rows(model, names: list[str], rows) -> None:
+    """COPY plain value rows into the model's table, without building instances
+    (audit events: thousands per import, never read back)."""
+    fields = [model._meta.get_field(name) for name in names]
+    with connection.cursor() as cursor:
+        _copy(cursor, model, fields, rows)
+
+
+def _copy(cursor, model, fields, rows) -> None:
+    quote = connection.ops.quote_name
+    conn = connections[DEFAULT_DB_ALIAS]  # the proxy would be asked once per value
+    converters = [_copy_value(f, conn) for f in fields]
+    pairs = list(enumerate(converters))
+    plain = all(c is _identity for c in converters)
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row if plain else [conv(row[i]) for i, conv in pairs])
+
+
+def _identity(value):
+    return value
+
+
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+    models.AutoField,
+    models.BigAutoField,
+    models.ForeignKey,
+)
+
+
+def _copy_value(field, conn):
+    """How COPY gets a field's value: as it is for plain types and aware datetimes,
+    JSON as text, anything else through the field's own database preparation."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    if isinstance(field, _PLAIN_FIELDS):
+        return _identity
+
+    def prepare(value):
+        if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+            return value
+        return field.get_db_prep_save(value, conn)
+
+    return prepare
 
 
 def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tuple[str, str], int]:
