@@ -48,6 +48,7 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from inbox import importing  # noqa: E402
 from inbox.management.commands.import_mentions import DEFAULT_WORKERS  # noqa: E402
 from inbox.models import Mention  # noqa: E402
+from inbox.platforms.csvfmt import COLUMNS  # noqa: E402
 from reputation.analysis import get_analyser  # noqa: E402
 from tenants import services  # noqa: E402
 from tenants.models import Practice  # noqa: E402
@@ -55,18 +56,8 @@ from tenants.models import Practice  # noqa: E402
 SLUG = "bench-import"
 GOAL_ROWS_PER_S = 5000
 GOAL_RATIO = 0.25
-HEADER = [
-    "platform",
-    "external_id",
-    "posted_at",
-    "text",
-    "author_name",
-    "author_handle",
-    "rating",
-    "url",
-    "account",
-    "kind",
-]
+# The documented import columns, from the CSV reader itself.
+HEADER = list(COLUMNS)
 # Tables of the practice schema that one import writes to (and the bench empties).
 TABLES = [
     "inbox_mention",
