@@ -3,7 +3,8 @@
 A source is "<how>:<what>": api:google-review, api:mention, webhook:meta,
 webhook:google (a Pub/Sub notification: the review itself is fetched), poll:feed,
 poll:google, poll:x, poll:yelp, poll:tripadvisor. Poll payloads carry the account they
-were fetched for in `headers["account"]`.
+were fetched for in `headers["account"]`. Instagram `mentions` items in webhook:meta
+carry ids only: their comment or caption is fetched here too.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import json
 from collections.abc import Callable
 
 from inbox import importing
-from inbox.models import RawPayload
+from inbox.models import Mention, RawPayload, SocialAccount
 from inbox.platforms import feeds, generic, google, meta, tripadvisor, x, yelp
-from inbox.platforms.base import NormalisedMention, PayloadError, Platform
+from inbox.platforms.base import Kind, NormalisedMention, PayloadError, Platform
+from inbox.platforms.clients import InstagramClient, PlatformError
 
 Parsed = tuple[list[NormalisedMention], list[PayloadError]]
 
@@ -34,7 +36,104 @@ def _generic(raw: RawPayload) -> Parsed:
 
 def _meta(raw: RawPayload) -> Parsed:
     result = meta.parse_webhook(_json(raw))
-    return result.mentions, result.errors
+    mentions, errors = result.mentions, list(result.errors)
+    if any(meta.needs_fetch(nm) for nm in mentions):
+        mentions, fetch_errors = instagram_mentions_fetch(mentions)
+        errors += fetch_errors
+    return mentions, errors
+
+
+def instagram_token(account: SocialAccount | None) -> str:
+    """The account's Page access token, stored like a Google account's: poll_state["token"]."""
+    token = account.poll_state.get("token") if account is not None else ""
+    return token if isinstance(token, str) else ""
+
+
+def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
+    """Replace each Instagram `mentions` stub with the comment or caption it names.
+
+    A stub that cannot be fetched (no token, a Graph error) is left out of the batch and
+    reported as an error naming it, so the payload is kept as failed while the rest of the
+    batch is stored; `manage.py reprocess` fetches it again (the others de-duplicate).
+    A stub whose comment is already stored, or arrives in the same batch through the
+    `comments` field, is dropped without a call: it would only repeat what we have.
+    """
+    stubs: dict[tuple[str, str], NormalisedMention] = {
+        (nm.platform, nm.external_id): nm for nm in mentions if meta.needs_fetch(nm)
+    }
+    have = {(nm.platform, nm.external_id) for nm in mentions if not meta.needs_fetch(nm)}
+    have.update(
+        (Platform.INSTAGRAM, external_id)
+        for external_id in Mention.objects.filter(
+            platform=Platform.INSTAGRAM, external_id__in=[key[1] for key in stubs]
+        ).values_list("external_id", flat=True)
+    )
+    by_account: dict[str, list[NormalisedMention]] = {}
+    for key, nm in stubs.items():
+        if key not in have:
+            by_account.setdefault(nm.account_external_id, []).append(nm)
+    accounts = {
+        a.external_id: a
+        for a in SocialAccount.objects.filter(
+            platform=Platform.INSTAGRAM, is_active=True, external_id__in=list(by_account)
+        )
+    }
+    fetched: dict[tuple[str, str], NormalisedMention] = {}
+    errors: list[PayloadError] = []
+    for ig_user_id, items in by_account.items():
+        token = instagram_token(accounts.get(ig_user_id))
+        if not token:
+            reason = (
+                f"Instagram account {ig_user_id} has no access token: connect the account"
+                ' (its Page access token goes in the account\'s poll_state["token"]),'
+                " then run `manage.py reprocess`"
+            )
+            errors += [_not_fetched(nm, reason) for nm in items]
+            continue
+        with InstagramClient(token) as client:
+            outage = ""
+            for nm in items:
+                if outage:  # one timeout or 5xx per account and batch, not one per item
+                    errors.append(_not_fetched(nm, outage))
+                    continue
+                try:
+                    fetched[(nm.platform, nm.external_id)] = _instagram_mention_fetch(client, nm)
+                except PlatformError as exc:
+                    outage = _platform_reason(exc) if exc.retryable else ""
+                    errors.append(_not_fetched(nm, _platform_reason(exc)))
+                except PayloadError as exc:  # an answer that breaks the documented shape
+                    errors.append(_not_fetched(nm, f"unexpected Graph API answer: {exc}"))
+    # Stubs not fetched (known already, or failed) leave the batch: a stub stored with no
+    # text would be analysed as empty, and its fetched text later taken for an edit.
+    out = []
+    for nm in mentions:
+        if not meta.needs_fetch(nm):
+            out.append(nm)
+        elif (full := fetched.get((nm.platform, nm.external_id))) is not None:
+            out.append(full)
+    return out, errors
+
+
+def _instagram_mention_fetch(client: InstagramClient, stub: NormalisedMention) -> NormalisedMention:
+    if stub.kind == Kind.COMMENT:
+        body = client.mentioned_comment(stub.account_external_id, stub.external_id)
+        return meta.parse_mentioned_comment(body, stub)
+    body = client.mentioned_media(stub.account_external_id, stub.external_id)
+    return meta.parse_mentioned_media(body, stub)
+
+
+def _platform_reason(exc: PlatformError) -> str:
+    if exc.retryable:
+        return f"{exc.message} (temporary: `manage.py reprocess` fetches it again)"
+    return (
+        f"{exc.message} (not temporary: once the cause is fixed, e.g. with a new access"
+        " token, `manage.py reprocess` fetches it again)"
+    )
+
+
+def _not_fetched(stub: NormalisedMention, reason: str) -> PayloadError:
+    what = "comment" if stub.kind == Kind.COMMENT else "caption of media"
+    return PayloadError(f"Instagram mention ({what} {stub.external_id}) not fetched: {reason}")
 
 
 def _google_notification(raw: RawPayload) -> Parsed:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -147,11 +148,14 @@ class _JsonClient:
     ) -> None:
         self.close()
 
+    def _check(self, response: httpx.Response, body: bytes) -> None:
+        _check_status(response, body, self.platform)
+
     def _get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         try:
             with self._http.stream("GET", path, params=params) as response:
                 body = _read_capped(response, MAX_JSON_BYTES, self.platform)
-                _check_status(response, body, self.platform)
+                self._check(response, body)
         except httpx.TimeoutException:
             raise PlatformError(
                 f"{self.platform} timed out", retryable=True, platform=self.platform
@@ -220,6 +224,86 @@ class GoogleClient(_JsonClient):
             params["pageToken"] = page_token
         path = "/".join(quote(p, safe="") for p in location_name.split("/")) + "/reviews"
         return self._get_json(path, params)
+
+
+# Pinned: an unversioned Graph call runs on the app's oldest available version.
+GRAPH_API_VERSION = "v25.0"
+# Meta sends most errors as HTTP 400/403 whatever their cause, so the status alone would
+# call a throttled or briefly failing call permanent. Codes Meta documents as temporary
+# (developers.facebook.com/docs/graph-api/guides/error-handling): 1 unknown (possibly
+# downtime), 2 service, 4/17/32/341/613 rate limits; errors may also say is_transient.
+_META_TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+_GRAPH_ID_RE = re.compile(r"^[0-9A-Za-z_]{1,64}$")
+
+
+def _meta_transient(body: bytes) -> bool:
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, RecursionError, AttributeError):
+        return False
+    if not isinstance(error, dict):
+        return False
+    return error.get("is_transient") is True or error.get("code") in _META_TRANSIENT_CODES
+
+
+def _graph_id(value: str, what: str) -> str:
+    # Ids go inside a `fields` expression (`comment_id(<id>){...}`), not just a path
+    # segment: anything but an id's characters could rewrite the expression.
+    if not isinstance(value, str) or not _GRAPH_ID_RE.match(value):
+        raise ValueError(f"{what} must be a Graph API id")
+    return value
+
+
+class InstagramClient(_JsonClient):
+    """Instagram Graph API (Facebook Login), reads of @mentions of a business account.
+
+    developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/
+    mentioned_comment and .../mentioned_media: a `mentions` webhook names a comment or
+    media by id only; these field expansions on the IG user are the documented way to read
+    it (the comment node itself may only be read by the comment's author). `token` is the
+    Page (or user) access token of the page the Instagram account is linked to; it is sent
+    as a Bearer header so it never appears in a URL.
+    """
+
+    platform = "instagram"
+    # `username` is not in mentioned_comment's own field table, but it is an IG Comment
+    # field and the comment returned is one; the parser treats it as optional.
+    COMMENT_FIELDS = "id,text,timestamp,username,like_count,media{id,permalink}"
+    MEDIA_FIELDS = "id,caption,timestamp,username,permalink,media_type"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = f"https://graph.facebook.com/{GRAPH_API_VERSION}/",
+        **kw: Any,
+    ) -> None:
+        super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def _check(self, response: httpx.Response, body: bytes) -> None:
+        try:
+            _check_status(response, body, self.platform)
+        except PlatformError as exc:
+            if not exc.retryable and _meta_transient(body):
+                exc.retryable = True
+                exc.retry_after = _retry_after(response)
+            raise
+
+    def mentioned_comment(self, ig_user_id: str, comment_id: str) -> dict[str, Any]:
+        """GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...} ->
+        {"mentioned_comment": {id, text, timestamp, username, like_count, media{id,
+        permalink}}, "id": ig-user-id}."""
+        comment = _graph_id(comment_id, "comment_id")
+        fields = f"mentioned_comment.comment_id({comment}){{{self.COMMENT_FIELDS}}}"
+        return self._get_json(_graph_id(ig_user_id, "ig_user_id"), {"fields": fields})
+
+    def mentioned_media(self, ig_user_id: str, media_id: str) -> dict[str, Any]:
+        """GET /{ig-user-id}?fields=mentioned_media.media_id({id}){...} ->
+        {"mentioned_media": {id, caption, timestamp, username, permalink, media_type},
+        "id": ig-user-id}."""
+        media = _graph_id(media_id, "media_id")
+        fields = f"mentioned_media.media_id({media}){{{self.MEDIA_FIELDS}}}"
+        return self._get_json(_graph_id(ig_user_id, "ig_user_id"), {"fields": fields})
 
 
 class YelpClient(_JsonClient):

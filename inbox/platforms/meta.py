@@ -14,6 +14,11 @@ Sources (developers.facebook.com):
 - instagram-platform/webhooks/examples: `comments` / `live_comments` value {id (or
   comment_id), text, from{id, username}, media{id, media_product_type}, parent_id};
   `mentions` value {media_id, comment_id?} (ids only: the text must be fetched).
+- instagram-graph-api/reference/ig-user/mentioned_comment and mentioned_media: the fetch
+  answers {"mentioned_comment": {id, text, timestamp (ISO 8601, "+0000"), username?,
+  like_count, media{id, permalink}}, "id": ig-user-id} and {"mentioned_media": {id,
+  caption, timestamp, username, permalink, media_type}, "id": ig-user-id}. A caption read
+  this way has the @ of the mentioned account stripped unless the account owns the media.
 
 Envelope: {"object": "page"|"instagram", "entry": [{"id", "time", "changes": [{"field",
 "value"}]}]}. Instagram Login apps may put `field`/`value` directly on the entry, and
@@ -452,7 +457,12 @@ def _ig_comment(ctx: _Ctx) -> MetaItem:
 
 
 def _ig_mention(ctx: _Ctx) -> MetaItem:
-    """@mention of the account in someone's caption or comment: ids only, fetch the rest."""
+    """@mention of the account in someone's caption or comment: ids only, fetch the rest.
+
+    The external id is the comment id (the media id for a caption), the same key an
+    Instagram `comments` item has, so a comment seen through both fields is one mention.
+    extra["needs_fetch"] marks the stub; parse_mentioned_* turn it into the mention.
+    """
     media_id = ctx.get_id("media_id")
     comment_id = ctx.get_id("comment_id")
     if not media_id:
@@ -469,4 +479,91 @@ def _ig_mention(ctx: _Ctx) -> MetaItem:
         extra=extra,
         parent_external_id=media_id if comment_id else "",
         root_external_id=media_id if comment_id else "",
+    )
+
+
+def needs_fetch(nm: NormalisedMention) -> bool:
+    """An Instagram `mentions` stub whose text is still to be read from the Graph API."""
+    return nm.platform == Platform.INSTAGRAM and bool(nm.extra.get("needs_fetch"))
+
+
+def parse_mentioned_comment(body: Any, stub: NormalisedMention) -> NormalisedMention:
+    """The Graph answer to mentioned_comment.comment_id(...) + the webhook stub -> mention."""
+    comment = _fetched(body, "mentioned_comment", stub)
+    path = "mentioned_comment"
+    media = f.opt_dict(comment, "media", path) or {}
+    media_path = f.child(path, "media")
+    extra = _fetched_extra(stub, comment, path)
+    if permalink := f.opt_str(media, "permalink", media_path):
+        extra["media_permalink"] = permalink
+    return _filled(
+        stub,
+        comment,
+        path,
+        text=f.opt_str(comment, "text", path),
+        extra=extra,
+        url=extra.get("media_permalink", ""),
+    )
+
+
+def parse_mentioned_media(body: Any, stub: NormalisedMention) -> NormalisedMention:
+    """The Graph answer to mentioned_media.media_id(...) + the webhook stub -> mention."""
+    media = _fetched(body, "mentioned_media", stub)
+    path = "mentioned_media"
+    extra = _fetched_extra(stub, media, path)
+    if media_type := f.opt_str(media, "media_type", path):
+        extra["media_type"] = media_type
+    return _filled(
+        stub,
+        media,
+        path,
+        text=f.opt_str(media, "caption", path),
+        extra=extra,
+        url=f.opt_str(media, "permalink", path),
+    )
+
+
+def _fetched(body: Any, key: str, stub: NormalisedMention) -> Mapping[str, Any]:
+    data = f.expect_dict(body, "")
+    if data.get(key) is None:
+        raise PayloadError(f"{key} is missing from the Graph API answer", field=key)
+    obj = f.expect_dict(data[key], key)
+    fetched_id = f.opt_id(obj, "id", key)
+    if fetched_id and fetched_id != stub.external_id:
+        field = f.child(key, "id")
+        raise PayloadError(f"{field} is {fetched_id}, not {stub.external_id}", field=field)
+    return obj
+
+
+def _fetched_extra(stub: NormalisedMention, obj: Mapping[str, Any], path: str) -> dict[str, Any]:
+    extra = {k: v for k, v in stub.extra.items() if k not in ("needs_fetch", "posted_at_source")}
+    extra["fetched"] = path
+    likes = obj.get("like_count")
+    if isinstance(likes, int) and not isinstance(likes, bool):
+        extra["like_count"] = likes
+    return extra
+
+
+def _filled(
+    stub: NormalisedMention,
+    obj: Mapping[str, Any],
+    path: str,
+    *,
+    text: str,
+    extra: dict[str, Any],
+    url: str,
+) -> NormalisedMention:
+    posted_at = stub.posted_at
+    if obj.get("timestamp") is not None:
+        posted_at = f.parse_datetime(obj["timestamp"], f.child(path, "timestamp"))
+    elif "posted_at_source" in stub.extra:
+        extra["posted_at_source"] = stub.extra["posted_at_source"]
+    return dataclasses.replace(
+        stub,
+        text=f.cap_text(text, extra),
+        posted_at=posted_at,
+        # Graph gives the author's username only (no IG-scoped id) for a mention.
+        author_handle=f.opt_str(obj, "username", path),
+        url=url,
+        extra=extra,
     )

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -5,10 +6,12 @@ import httpx
 import pytest
 import respx
 
-from inbox.platforms import feeds, google, tripadvisor, x, yelp
+from inbox.platforms import feeds, google, meta, tripadvisor, x, yelp
+from inbox.platforms.base import Kind, NormalisedMention, Platform
 from inbox.platforms.clients import (
     FeedClient,
     GoogleClient,
+    InstagramClient,
     PlatformError,
     TripadvisorClient,
     XClient,
@@ -359,3 +362,95 @@ def test_too_many_redirects_is_an_error(mock):
     with FeedClient() as client, pytest.raises(PlatformError) as err:
         client.fetch("https://loop.example/a")
     assert err.value.message == "feed redirected too many times"
+
+
+# --- Instagram Graph API (mentions) --------------------------------------------------------
+
+IG_USER = "17841405726653026"
+GRAPH = f"https://graph.facebook.com/v25.0/{IG_USER}"
+
+
+@pytest.fixture
+def ig():
+    with InstagramClient("EAAG.page-token") as client:
+        yield client
+
+
+def _stub(external_id: str, kind: str) -> NormalisedMention:
+    return NormalisedMention(
+        platform=Platform.INSTAGRAM,
+        external_id=external_id,
+        kind=kind,
+        text="",
+        posted_at=dt.datetime(2018, 3, 20, 0, 6, tzinfo=dt.UTC),
+        account_external_id=IG_USER,
+        extra={"needs_fetch": True, "media_id": "17918195224117852"},
+    )
+
+
+def test_instagram_mentioned_comment_asks_for_the_documented_fields(mock, ig):
+    route = mock.get(GRAPH).respond(json=fixture_json("meta/instagram_mentioned_comment.json"))
+
+    body = ig.mentioned_comment(IG_USER, "17894227972186120")
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == "Bearer EAAG.page-token"
+    assert "access_token" not in request.url.params  # the token stays out of URLs
+    assert request.url.params["fields"] == (
+        "mentioned_comment.comment_id(17894227972186120)"
+        "{id,text,timestamp,username,like_count,media{id,permalink}}"
+    )
+    mention = meta.parse_mentioned_comment(body, _stub("17894227972186120", Kind.COMMENT))
+    assert (mention.text, mention.author_handle) == ("@bluebottle challenge?", "coffee.critic")
+
+
+def test_instagram_mentioned_media_asks_for_the_documented_fields(mock, ig):
+    route = mock.get(GRAPH).respond(json=fixture_json("meta/instagram_mentioned_media.json"))
+
+    body = ig.mentioned_media(IG_USER, "17918195224117851")
+
+    assert route.calls.last.request.url.params["fields"] == (
+        "mentioned_media.media_id(17918195224117851)"
+        "{id,caption,timestamp,username,permalink,media_type}"
+    )
+    mention = meta.parse_mentioned_media(body, _stub("17918195224117851", Kind.POST))
+    assert mention.text == "bluebottle There can be only one!"
+
+
+@pytest.mark.parametrize("bad", ["1)}{id", "1,mentioned_media", "", "../me", "1 2"])
+def test_instagram_ids_cannot_rewrite_the_fields_expression(ig, bad):
+    with respx.mock(assert_all_mocked=True), pytest.raises(ValueError):
+        ig.mentioned_comment(IG_USER, bad)
+    with respx.mock(assert_all_mocked=True), pytest.raises(ValueError):
+        ig.mentioned_media(bad, "17918195224117851")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable"),
+    [
+        (400, "meta/graph_error_invalid_token.json", False),
+        (400, "meta/graph_error_rate_limited.json", True),  # Meta throttles with a 400
+        (403, "meta/graph_error_rate_limited.json", True),
+        (500, "meta/graph_error_invalid_token.json", True),
+        (503, None, True),
+    ],
+)
+def test_instagram_graph_errors_are_retryable_when_meta_says_they_are_temporary(
+    mock, ig, status, body, retryable
+):
+    mock.get(GRAPH).respond(status, json=fixture_json(body) if body else {})
+
+    with pytest.raises(PlatformError) as err:
+        ig.mentioned_comment(IG_USER, "17894227972186120")
+    assert (err.value.status, err.value.retryable) == (status, retryable)
+    assert "EAAG" not in err.value.message
+
+
+def test_an_expired_instagram_token_says_so(mock, ig):
+    mock.get(GRAPH).respond(400, json=fixture_json("meta/graph_error_invalid_token.json"))
+
+    with pytest.raises(PlatformError) as err:
+        ig.mentioned_media(IG_USER, "17918195224117851")
+    assert err.value.message.startswith(
+        "instagram answered HTTP 400: Error validating access token: Session has expired"
+    )

@@ -376,6 +376,71 @@ def test_instagram_mentions_carry_ids_only_and_ask_to_be_fetched():
     assert result.items[1].key == ("instagram", "mentions", "17894227972186120")
 
 
+def test_a_fetched_mentioned_comment_fills_the_stub():
+    stub = meta.parse_webhook(load("instagram_mentions.json")).mentions[1]
+
+    mention = meta.parse_mentioned_comment(load("instagram_mentioned_comment.json"), stub)
+
+    assert mention.external_id == "17894227972186120"  # the key a `comments` item has
+    assert (mention.platform, mention.kind) == (Platform.INSTAGRAM, Kind.COMMENT)
+    assert mention.text == "@bluebottle challenge?"
+    assert mention.author_handle == "coffee.critic"
+    assert mention.posted_at == dt.datetime(2018, 3, 20, 0, 5, 29, tzinfo=UTC)
+    assert mention.url == "https://www.instagram.com/p/BgYZ2f9Ahq3/"
+    assert mention.account_external_id == IG_ACCOUNT
+    assert mention.parent_external_id == mention.root_external_id == "17918195224117852"
+    assert mention.extra == {
+        "media_id": "17918195224117852",
+        "verb": "add",
+        "field": "mentions",
+        "fetched": "mentioned_comment",
+        "like_count": 2,
+        "media_permalink": "https://www.instagram.com/p/BgYZ2f9Ahq3/",
+    }
+    assert not meta.needs_fetch(mention)
+
+
+def test_a_fetched_mentioned_media_fills_the_caption_stub():
+    stub = meta.parse_webhook(load("instagram_mentions.json")).mentions[0]
+
+    mention = meta.parse_mentioned_media(load("instagram_mentioned_media.json"), stub)
+
+    assert (mention.external_id, mention.kind) == ("17918195224117851", Kind.POST)
+    assert mention.text == "bluebottle There can be only one!"
+    assert mention.author_handle == "macleod.highlands"
+    assert mention.posted_at == dt.datetime(2018, 3, 19, 23, 58, 2, tzinfo=UTC)
+    assert mention.url == "https://www.instagram.com/p/BgYXk3mAqQ1/"
+    assert mention.extra["media_type"] == "IMAGE"
+
+
+def test_a_fetched_mention_without_timestamp_or_username_keeps_the_stub_time():
+    stub = meta.parse_webhook(load("instagram_mentions.json")).mentions[1]
+    body = {"mentioned_comment": {"id": "17894227972186120", "text": "hi"}, "id": IG_ACCOUNT}
+
+    mention = meta.parse_mentioned_comment(body, stub)
+
+    assert (mention.text, mention.author_handle) == ("hi", "")
+    assert mention.posted_at == stub.posted_at
+    assert mention.extra["posted_at_source"] == "entry.time"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"id": IG_ACCOUNT}, "mentioned_comment"),
+        ({"mentioned_comment": "text"}, "mentioned_comment"),
+        ({"mentioned_comment": {"id": "999", "text": "other"}}, "mentioned_comment.id"),
+        ({"mentioned_comment": {"timestamp": "yesterday"}}, "mentioned_comment.timestamp"),
+    ],
+)
+def test_a_fetched_mention_that_breaks_the_documented_shape_is_refused(body, field):
+    stub = meta.parse_webhook(load("instagram_mentions.json")).mentions[1]
+
+    with pytest.raises(PayloadError) as err:
+        meta.parse_mentioned_comment(body, stub)
+    assert err.value.field == field
+
+
 def test_unknown_instagram_fields_are_ignored():
     body = {
         "object": "instagram",
