@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db import connection
 
 from inbox import services
+from inbox.forms import SocialAccountAdminForm
 from inbox.models import AuditEvent, Mention, RawPayload, SocialAccount
 
 
@@ -48,7 +49,10 @@ class MentionAdmin(PracticeDataAdmin):
     raw_id_fields = ["author", "conversation", "raw", "account"]
 
 
-admin.site.register(SocialAccount, PracticeDataAdmin)
+@admin.register(SocialAccount)
+class SocialAccountAdmin(PracticeDataAdmin):
+    form = SocialAccountAdminForm  # refuses feed URLs on internal addresses
+    list_display = ["display_name", "platform", "external_id", "poll_enabled", "last_poll_error"]
 
 
 @admin.register(AuditEvent)

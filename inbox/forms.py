@@ -1,6 +1,9 @@
 from django import forms
+from django.conf import settings
 
-from inbox.models import InboxSettings, ListeningRule
+from inbox.models import InboxSettings, ListeningRule, SocialAccount
+from inbox.platforms.base import Platform
+from inbox.platforms.clients import PlatformError, vet_feed_url
 
 
 class ListeningRuleForm(forms.Form):
@@ -64,4 +67,25 @@ class AccountOwnersForm(forms.Form):
         data = super().clean()
         if data.get("owner_away") and not data.get("backup_owner"):
             raise forms.ValidationError("Name a backup before marking the owner away.")
+        return data
+
+
+class SocialAccountAdminForm(forms.ModelForm):
+    """The admin is where feed URLs are entered: refuse those the poller would refuse, so
+    the person typing hears it at once. The poller checks again on every fetch (DNS
+    answers change), so this is a courtesy, not the guard."""
+
+    class Meta:
+        model = SocialAccount
+        fields = ["platform", "external_id"]  # the admin adds the others
+
+    def clean(self) -> dict:
+        data = super().clean()
+        url = data.get("external_id")
+        changed = self.instance.pk is None or {"platform", "external_id"} & set(self.changed_data)
+        if data.get("platform") == Platform.FEED and url and changed:
+            try:
+                vet_feed_url(url, allow_private=settings.FEED_ALLOW_PRIVATE)
+            except PlatformError as exc:
+                self.add_error("external_id", exc.message[:1].upper() + exc.message[1:] + ".")
         return data

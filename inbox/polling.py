@@ -110,7 +110,7 @@ def feed_text_to_bytes(body: str, transport: str) -> bytes:
 
 
 def _feed(account: SocialAccount, state: dict) -> bytes | None:
-    with FeedClient() as client:
+    with FeedClient(allow_private=settings.FEED_ALLOW_PRIVATE) as client:
         fetch = client.fetch(
             account.external_id, etag=state.get("etag"), last_modified=state.get("last_modified")
         )

@@ -251,3 +251,6 @@ GOOGLE_API_TOKEN = env_str("GOOGLE_API_TOKEN", "")
 YELP_API_KEY = env_str("YELP_API_KEY", "")
 TRIPADVISOR_API_KEY = env_str("TRIPADVISOR_API_KEY", "")
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN", "")
+# Feeds are fetched only from public addresses (SSRF guard). `true` turns that off, for
+# development against a feed on localhost or the LAN; never in production.
+FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)

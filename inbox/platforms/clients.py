@@ -14,11 +14,13 @@ import dataclasses
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
+import httpcore
 import httpx
 
 from inbox.platforms.google import LOCATION_NAME_RE, REVIEW_NAME_RE
@@ -399,35 +401,190 @@ class FeedFetch:
         return self.status == 304
 
 
-def _check_feed_url(url: str, allow_private: bool) -> None:
-    """Refuse non-HTTP(S) URLs and, unless allowed, obviously internal hosts (SSRF guard).
+# --- feeds: SSRF guard ---------------------------------------------------------------------
+# Feed URLs are typed in by practices, so the worker must not become a way into the
+# service's own network (databases, admin ports, the cloud metadata service at
+# 169.254.169.254). Each hop's host is resolved once, every address it has must be public,
+# and the connection then goes to exactly those addresses: a second lookup at connect time
+# is what a DNS-rebinding server would answer differently.
 
-    Only literal addresses and localhost names are checked here: names that resolve to
-    internal addresses must be stopped at the network layer (egress proxy/firewall).
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Checked in this order, so 127.0.0.1 is "loopback" rather than merely "private".
+_NON_PUBLIC = (
+    ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"),
+    ("is_multicast", "a multicast"),
+    ("is_unspecified", "an unspecified"),
+    ("is_reserved", "a reserved"),
+    ("is_private", "a private"),
+)
+
+
+def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why `address` must not be fetched from ("a private", ...), or None if it is public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        # ::ffff:a.b.c.d, 2002:a.b.c.d::/48 (6to4) and 64:ff9b::a.b.c.d (NAT64) all end up
+        # at the embedded IPv4 host: judge that one.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _non_public(embedded)
+    for attribute, kind in _NON_PUBLIC:
+        if getattr(address, attribute):
+            return kind
+    # is_global also leaves out shared space such as 100.64.0.0/10 (carrier-grade NAT).
+    return None if address.is_global else "a non-public"
+
+
+def _refused(message: str) -> PlatformError:
+    return PlatformError(f"{message}; use a public feed URL", retryable=False, platform="feed")
+
+
+def _resolve(host: str, port: int) -> tuple[str, ...]:
+    """All IPv4/IPv6 addresses of `host`, in resolver order. DNS failures are retryable:
+    a resolver outage or a domain being moved heals by itself."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise PlatformError(
+            f"feed host {host} could not be resolved ({reason}); check the feed URL",
+            retryable=True,
+            platform="feed",
+        ) from None
+    families = (socket.AF_INET, socket.AF_INET6)
+    addresses = tuple(dict.fromkeys(str(i[4][0]) for i in infos if i[0] in families))
+    if not addresses:
+        raise PlatformError(
+            f"feed host {host} has no IPv4 or IPv6 address; check the feed URL",
+            retryable=True,
+            platform="feed",
+        )
+    return addresses
+
+
+def vet_feed_url(url: str, *, allow_private: bool = False) -> tuple[str, tuple[str, ...]]:
+    """Check that `url` may be fetched: (host as httpx sends it, the addresses to use).
+
+    Refused, not retryable: anything but http(s), localhost-like names, and hosts that are
+    or resolve to any non-public address (private, loopback, link-local, multicast,
+    reserved, IPv4-mapped forms of those). A DNS failure is retryable. With
+    `allow_private` (development, tests) only the scheme is checked, nothing is resolved
+    and the addresses are empty.
     """
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower()
-    except ValueError:
-        host, parts = "", None
-    if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise PlatformError("feed URL must be an http(s) URL", retryable=False, platform="feed")
-    if allow_private:
-        return
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise PlatformError("feed URL points to a local host", retryable=False, platform="feed")
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return
-    if not address.is_global:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
         raise PlatformError(
-            "feed URL points to a private address", retryable=False, platform="feed"
+            "feed URL is not a valid URL", retryable=False, platform="feed"
+        ) from None
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        raise PlatformError("feed URL must be an http(s) URL", retryable=False, platform="feed")
+    # raw_host is the IDNA (ASCII) form, the very name httpcore hands the network backend.
+    host = parsed.raw_host.decode("ascii")
+    if allow_private:
+        return host, ()
+    name = host.rstrip(".")
+    if name == "localhost" or name.endswith(_LOCAL_SUFFIXES):
+        raise _refused(f"feed URL points to a local host ({name})")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if kind := _non_public(literal):
+            raise _refused(f"feed URL points to {host}, {kind} address")
+        return host, (host,)
+    addresses = _resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    for address in addresses:
+        if kind := _non_public(ipaddress.ip_address(address)):
+            # One bad address is enough: the connection could be made to any of them.
+            raise _refused(f"feed host {name} resolves to {address}, {kind} address")
+    return host, addresses
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Connects a host name only to the addresses vet_feed_url approved for it.
+
+    httpcore passes connect_tcp the URL's host name; this backend never resolves it
+    again, it looks it up in `pin`'s table (no entry: the connection is refused). TLS is
+    started by httpcore on the returned stream with the URL's host name, so SNI and the
+    certificate check are for the name, not the address, and the Host header is unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._pins: dict[str, tuple[str, ...]] = {}
+        self._network: httpcore.NetworkBackend = httpcore.SyncBackend()
+
+    def pin(self, host: str, addresses: tuple[str, ...]) -> None:
+        self._pins[host] = addresses
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._pins.get(host)
+        if not addresses:
+            raise httpcore.ConnectError(f"no vetted address for {host}")
+        error: Exception | None = None
+        for address in addresses:  # in resolver order, like socket.create_connection
+            try:
+                return self._network.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("feeds are fetched over TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        self._network.sleep(seconds)
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's default transport, connecting through a _PinnedBackend."""
+
+    def __init__(self, backend: _PinnedBackend) -> None:
+        ssl_context = httpx.create_ssl_context()
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        super().__init__(verify=ssl_context, limits=limits)
+        # httpx 0.28 cannot be given a network backend (encode/httpx#3749 proposes it), so
+        # the pool HTTPTransport built is replaced by the same pool with ours.
+        # tests/inbox/platforms/test_feed_ssrf.py checks the connection really goes to it.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
         )
 
 
 class FeedClient:
-    """Conditional GET of RSS/Atom feeds with a size cap, redirects checked hop by hop."""
+    """Conditional GET of RSS/Atom feeds with a size cap, every hop vetted against SSRF.
+
+    Unless `allow_private` (development, tests) or a `transport` is given, connections go
+    only to the addresses vet_feed_url approved for the hop. Passing a transport makes
+    httpx ignore HTTP(S)_PROXY, so feeds always connect directly.
+    """
 
     def __init__(
         self,
@@ -439,6 +596,10 @@ class FeedClient:
     ) -> None:
         self.max_bytes = max_bytes
         self.allow_private = allow_private
+        self._pinned: _PinnedBackend | None = None
+        if transport is None and not allow_private:
+            self._pinned = _PinnedBackend()
+            transport = _PinnedTransport(self._pinned)
         self._http = httpx.Client(
             timeout=timeout,
             follow_redirects=False,
@@ -475,7 +636,9 @@ class FeedClient:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            _check_feed_url(current, self.allow_private)
+            host, addresses = vet_feed_url(current, allow_private=self.allow_private)
+            if self._pinned is not None:
+                self._pinned.pin(host, addresses)
             try:
                 with self._http.stream("GET", current, headers=headers) as response:
                     if response.is_redirect and "location" in response.headers:

@@ -321,7 +321,7 @@ def test_a_redirect_to_an_internal_address_is_refused(mock):
         client.fetch("https://blog.example/feed")
     assert (err.value.retryable, err.value.message) == (
         False,
-        "feed URL points to a private address",
+        "feed URL points to 169.254.169.254, a link-local address; use a public feed URL",
     )
 
 
