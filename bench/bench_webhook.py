@@ -173,6 +173,7 @@ def clean(practice, delivery_ids: list[int] | None = None) -> None:
     from django_q.models import OrmQ, Task
     from django_tenants.utils import schema_context
 
+    from inbox import routing
     from tenants.models import WebhookDelivery
 
     with schema_context(practice.schema_name), connection.cursor() as cursor:
@@ -186,6 +187,8 @@ def clean(practice, delivery_ids: list[int] | None = None) -> None:
     WebhookDelivery.objects.filter(body__contains=f'"id": "{PAGE_ID}"').delete()
     OrmQ.objects.filter(key=CLUSTER).delete()
     Task.objects.filter(cluster=CLUSTER).delete()
+    # The bench's routing flag (single flight) would outlive the task just deleted.
+    routing.route_flag_release()
 
 
 # ---------------------------------------------------------------- processes
@@ -714,6 +717,73 @@ def analyse(records: list[dict], rows: dict, poller: Poller, responder_id: int) 
     }
 
 
+def warm_worker() -> None:
+    """A task: load the analyser's language model (~1 s, once per worker process)."""
+    from reputation.analysis import get_analyser
+
+    get_analyser().analyse("warm up", rating=None)
+    time.sleep(0.3)  # long enough that every worker process takes one of these
+
+
+def warm_workers(workers: int) -> None:
+    """Warm every worker process, not just the one that routed the warm-up webhooks:
+    with one routing task at a time, the warm-up's few tasks may all land on one worker,
+    and another would load the language model mid-run (a ~1 s stall)."""
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
+
+    for _ in range(workers * 2):
+        async_task("bench.bench_webhook.warm_worker")
+    deadline = time.time() + 60
+    while OrmQ.objects.filter(key=CLUSTER).exists() and time.time() < deadline:
+        time.sleep(0.1)
+
+
+def ormq_enqueued_total() -> int:
+    """Tasks ever put into the ORM broker (its id sequence; the whole database, so a
+    developer's cluster on the same database would count too)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(pg_sequence_last_value("
+            "pg_get_serial_sequence('django_q_ormq', 'id')), 0)"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def queue_growth(samples: list[tuple[float, int, int]], start: float, end: float) -> float:
+    """Tasks per second the bench's queue (waiting + claimed) grew while sending."""
+    inside = [(t, w + c) for t, w, c in samples if start <= t <= end]
+    if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+        return 0.0
+    return round((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]), 1)
+
+
+def wait_alerts_sent(practice, records: list[dict], timeout: float) -> float:
+    """Wait until every threat the run posted has its alert sent (Alert.sent_at is set
+    just before the email goes out), or `timeout`; returns the seconds waited."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from inbox.models import Alert
+
+    expected = sum(1 for r in records if r["threat"] and r.get("status") == 200)
+    started = time.time()
+    while time.time() - started < timeout:
+        with schema_context(practice.schema_name):
+            alerts = Alert.objects.filter(kind=Alert.Kind.THREAT)
+            sent = alerts.filter(sent_at__isnull=False).count()
+            unsent = alerts.filter(sent_at__isnull=True).count()
+        connection.set_schema_to_public()
+        if sent >= expected and not unsent:
+            break
+        time.sleep(0.2)
+    waited = time.time() - started
+    time.sleep(0.5)  # the email file is written just after sent_at is set
+    return round(waited, 1)
+
+
 # ---------------------------------------------------------------- diagnostics
 
 
@@ -917,6 +987,7 @@ def run_config(name: str, q_overrides: dict, args, practice, responder, rate: fl
         deadline = time.time() + 30
         while poller.outstanding and time.time() < deadline:
             time.sleep(0.1)
+        warm_workers({**settings.Q_CLUSTER, **q_overrides}.get("workers", 2))
         probe = broker_probe(worker, args.broker_probe) if args.broker_probe else None
         cpu0 = {
             "machine_busy": machine_busy_seconds(),
@@ -926,6 +997,7 @@ def run_config(name: str, q_overrides: dict, args, practice, responder, rate: fl
             "postgres_all": postgres_cpu_seconds(),
         }
         load0 = os.getloadavg()
+        enqueued0 = ormq_enqueued_total()
         wall0 = time.time()
         print(f"    sending {rate:g}/s for {args.duration:g} s ({kind})", flush=True)
         records = asyncio.run(
@@ -960,6 +1032,10 @@ def run_config(name: str, q_overrides: dict, args, practice, responder, rate: fl
             "postgres_all": postgres_cpu_seconds(),
         }
         load1 = os.getloadavg()
+        enqueued = ormq_enqueued_total() - enqueued0
+        # Threat emails can lag behind the mentions (they are tasks of their own): wait
+        # for every alert to be sent, outside the CPU window above, so none is missed.
+        alerts_wait_s = wait_alerts_sent(practice, records, args.alert_timeout)
     finally:
         poller.stop_event.set()
         poller.join(10)
@@ -1007,6 +1083,12 @@ def run_config(name: str, q_overrides: dict, args, practice, responder, rate: fl
             "wall_s_measured": round(drained_s + 2, 1),
             "loadavg_before_after": [round(load0[0], 2), round(load1[0], 2)],
             "alert_email_files": len(mails),
+            "alerts_wait_after_drain_s": alerts_wait_s,
+            "tasks_enqueued": enqueued,
+            "tasks_enqueued_per_webhook": round(enqueued / max(1, len(records)), 3),
+            "queue_growth_per_s_while_sending": queue_growth(
+                poller.queue_samples, wall0, wall0 + send_s
+            ),
             "broker_probe": probe,
         }
     )
@@ -1020,12 +1102,16 @@ def run_config(name: str, q_overrides: dict, args, practice, responder, rate: fl
     )
     result["goal_met"] = result["p99_within_1s_nothing_lost"] and rate >= GOAL_RATE
     lat = result["latency_ms"]
+    sent = result["threat_email_sent_ms"]
     print(
         f"    posted {result['posted']}  lost {result['lost']}  http errors "
         f"{result['http_errors']}  seen {result['seen_by_poller']}  latency p50 "
         f"{lat.get('p50')} p95 {lat.get('p95')} p99 {lat.get('p99')} max {lat.get('max')} ms"
         f"  http p50 {result['http_ms'].get('p50')} p99 {result['http_ms'].get('p99')} ms"
         f"  threat alerts {result['threat_alerts_queued']}/{result['threat_posts']}"
+        f" sent {result['threat_alerts_sent']} (p50 {sent.get('p50')} p99 {sent.get('p99')} ms)"
+        f"  tasks enqueued {result['tasks_enqueued']}"
+        f" (queue +{result['queue_growth_per_s_while_sending']}/s)"
         f"  p99<=1s {'yes' if result['p99_within_1s_nothing_lost'] else 'NO'}",
         flush=True,
     )
@@ -1060,6 +1146,12 @@ def main() -> int:
     parser.add_argument("--capacity-config", default="default")
     parser.add_argument(
         "--drain-timeout", type=float, default=180.0, help="max wait for the backlog (s)"
+    )
+    parser.add_argument(
+        "--alert-timeout",
+        type=float,
+        default=120.0,
+        help="max wait after the drain for every threat email to be sent (s)",
     )
     parser.add_argument(
         "--broker-probe", type=int, default=300, help="no-op tasks per config (0: skip)"
@@ -1131,7 +1223,10 @@ def main() -> int:
             f"    {r['config']:9} {r['rate_per_s']:5g}/s  p50 {at_least}{lat.get('p50')}  p95 "
             f"{at_least}{lat.get('p95')}  p99 {at_least}{lat.get('p99')}  max "
             f"{at_least}{lat.get('max')} ms  lost {r['lost']}  unseen at end {unseen}  goal "
-            f"{'met' if r['goal_met'] else 'missed'}"
+            f"{'met' if r['goal_met'] else 'missed'}  threat emails sent "
+            f"{r['threat_alerts_sent']}/{r['threat_alerts_queued']} p50 "
+            f"{r['threat_email_sent_ms'].get('p50')} p99 {r['threat_email_sent_ms'].get('p99')} ms"
+            f"  tasks enqueued {r['tasks_enqueued']}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")

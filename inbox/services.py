@@ -188,14 +188,30 @@ def threat_alert_raise(mention: Mention) -> Alert | None:
 
 
 def alert_send(alert_id: int) -> bool:
-    """Send an alert's email once; safe to run twice (claims the row first)."""
+    """Send an alert's email once; safe to run twice (claims the row first).
+
+    If the email cannot be sent, the claim is handed back and the error raised: django-q2
+    keeps a failed task in its queue and runs it again after Q_CLUSTER["retry"] (up to
+    "max_attempts" times), and that run can claim the row again.
+    """
+    claimed_at = timezone.now()
+    claimed = Alert.objects.filter(pk=alert_id, sent_at__isnull=True).update(sent_at=claimed_at)
+    if not claimed:
+        return False
+    try:
+        _alert_email(alert_id)
+    except Exception:
+        log.exception("alert %s: the email could not be sent; it will be retried", alert_id)
+        Alert.objects.filter(pk=alert_id, sent_at=claimed_at).update(sent_at=None)
+        raise
+    return True
+
+
+def _alert_email(alert_id: int) -> None:
     from django.core.mail import send_mail
 
     from tenants.selectors import practice_url
 
-    claimed = Alert.objects.filter(pk=alert_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not claimed:
-        return False
     alert = Alert.objects.select_related("mention", "mention__account").get(pk=alert_id)
     mention = alert.mention
     practice = current_practice()
@@ -214,7 +230,6 @@ def alert_send(alert_id: int) -> bool:
         body += f"Reply due: {mention.due_at:%Y-%m-%d %H:%M} UTC\n"
     body += f"\nOpen it: {practice_url(practice, f'/inbox/{mention.pk}/')}\n"
     send_mail(subject, body, None, alert.recipients, fail_silently=False)
-    return True
 
 
 def payload_json(body: str) -> Any:

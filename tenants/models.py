@@ -233,3 +233,27 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # Routing looks for pending rows many times a second under load; routed rows
+            # pile up, so only the pending ones are indexed.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending"),
+                name="webhookdelivery_pending",
+            ),
+        ]
+
+
+class TaskFlag(models.Model):
+    """A single-flight flag shared by the web and worker processes: set while a task of
+    one kind is queued or running on one django-q queue (see inbox.routing).
+
+    A row, not a cache key: the web server and the workers share no memory, and the
+    flag must be set in the same transaction that queues the task (ORM broker).
+    """
+
+    name = models.CharField(max_length=200, primary_key=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'queued since ' + str(self.queued_at) if self.queued_at else 'idle'}"
