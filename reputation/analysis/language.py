@@ -14,6 +14,7 @@ Text that is plainly English or Norwegian by its function words ("the", "and", "
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -79,6 +80,22 @@ _OTHER_STOP = _words(
     "und der die das nicht ist ich sehr le la les est je pas très une el los y es muy pero que una"
 )
 _WORD = re.compile(r"[a-zæøåäöéü]+")
+
+# What each function word counts for, as bits (an English stop word is never also
+# counted as Scandinavian, a Norwegian marker never as "other"): one dict lookup per
+# word instead of up to six set lookups.
+_EN, _SCANDI, _NO_MARK, _OTHER = 1, 2, 4, 8
+_FUNCTION_WORD_CODES = {
+    word: (_EN if word in _EN_STOP else _SCANDI if word in _SCANDI_STOP else 0)
+    | (
+        _NO_MARK
+        if word in _NO_MARKERS
+        else _OTHER
+        if word in _DA_MARKERS or word in _SV_MARKERS or word in _OTHER_STOP
+        else 0
+    )
+    for word in _EN_STOP | _SCANDI_STOP | _NO_MARKERS | _DA_MARKERS | _SV_MARKERS | _OTHER_STOP
+}
 # _MIN_LETTERS letters anywhere (stops at the 8th: far cheaper than counting them all)
 _ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{_MIN_LETTERS}}}")
 
@@ -122,17 +139,15 @@ class LanguageDetector:
         settles those for ~5% of the n-gram model's cost. Anything mixed, short or in a
         neighbouring language (Danish, Swedish, German...) goes to the model.
         """
-        words = _WORD.findall(text[:600].lower())
+        codes = Counter(
+            filter(None, map(_FUNCTION_WORD_CODES.get, _WORD.findall(text[:600].lower())))
+        )
         en = scandi = no_marks = other = 0
-        for w in words:
-            if w in _EN_STOP:
-                en += 1
-            elif w in _SCANDI_STOP:
-                scandi += 1
-            if w in _NO_MARKERS:
-                no_marks += 1
-            elif w in _DA_MARKERS or w in _SV_MARKERS or w in _OTHER_STOP:
-                other += 1
+        for code, n in codes.items():
+            en += n if code & _EN else 0
+            scandi += n if code & _SCANDI else 0
+            no_marks += n if code & _NO_MARK else 0
+            other += n if code & _OTHER else 0
         if en >= 3 and scandi + other <= 1 and en >= 3 * (scandi + other):
             return "en"
         if scandi >= 3 and no_marks >= 1 and other == 0 and en <= 1:

@@ -79,6 +79,8 @@ def score(text: str) -> tuple[float, list[tuple[str, float]]]:
         valence = LEXICON.get(tok)
         phrase = tok
         if valence is None:
+            if not tok.startswith(_PREFIXES):
+                continue
             # "kjempefornøyd", "superhyggelig", "drittdårlig": prefix boosts the root.
             for prefix in _PREFIXES:
                 if tok.startswith(prefix) and tok[len(prefix) :] in LEXICON:

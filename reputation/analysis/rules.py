@@ -46,7 +46,6 @@ _LONG_RUN = re.compile(r"([a-z0-9])\1{9,}")  # aaaaaaaaaa, 1111111111
 _PUNCT_TO_SPACE = str.maketrans(
     {c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\u2013\u2014\u2026\u00ab\u00bb\u201c\u201d"}
 )
-_SEPARATORS = frozenset(" .-_*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +61,22 @@ def _join_spaced(match: re.Match[str]) -> str:
     return _SPACED_SEPARATOR.sub("", match.group(0))
 
 
-def _maybe_spaced_out(words: list[str]) -> bool:
+_SPACED_WORD = re.compile(r"(?<!\S)\S[.\-_*]\S[.\-_*]\S")  # a word like "k.i.l.l"
+
+
+def _maybe_spaced_out(words: list[str], low: str) -> bool:
     """Cheap pre-check for `_SPACED_OUT`: three one-letter words in a row, or a word
-    like "k.i.l.l" (the regex itself costs as much as the rest of preparation)."""
-    run = 0
-    for word in words:
-        if len(word) == 1:
-            run += 1
+    like "k.i.l.l" (the regex itself costs as much as the rest of preparation). Both
+    tests start with a C-level filter, as most texts pass neither."""
+    lengths = list(map(len, words))
+    if lengths.count(1) >= 3:
+        run = 0
+        for length in lengths:
+            run = run + 1 if length == 1 else 0
             if run == 3:
                 return True
-        else:
-            run = 0
-            if len(word) >= 5 and word[1] in _SEPARATORS and word[3] in _SEPARATORS:
-                return True
+    if "." in low or "-" in low or "_" in low or "*" in low:
+        return _SPACED_WORD.search(low) is not None
     return False
 
 
@@ -83,7 +85,7 @@ def lower(text: str) -> str:
     if not low.isascii() or "`" in low:
         low = low.translate(_QUOTES)  # str.translate is slow; most text needs nothing
     words = low.split()
-    if _maybe_spaced_out(words):
+    if _maybe_spaced_out(words, low):
         words = _SPACED_OUT.sub(_join_spaced, low).split()
     return " ".join(words)
 
