@@ -303,15 +303,18 @@ def _chunk_headers(chunk: Chunk, headers: dict[str, Any]) -> dict[str, Any]:
     return chunk_headers
 
 
-def chunk_process(raw_id: int, *, analyses: Analyses | None = None) -> ChunkOutcome:
+def chunk_process(
+    raw_id: int, *, analyses: Analyses | None = None, parsed: ParsedChunk | None = None
+) -> ChunkOutcome:
     """Process one stored chunk through `raw_payload_process` and say what happened.
 
     `analyses`: results computed ahead (by the pipeline's workers) for (text, rating).
+    `parsed`: the chunk's rows as a worker parsed them from the same stored body.
     """
     from inbox.models import RawPayload
     from inbox.services import raw_payload_process
 
-    stats = _ParseStats()
+    stats = _ParseStats(raw_id=raw_id, parsed=parsed)
     token = _parse_stats.set(stats)
     sql = _SqlTimer()
     started = time.perf_counter()
@@ -438,16 +441,18 @@ class _Pipeline:
         analyses: Analyses = {}
         spent = 0.0
         started = time.perf_counter()
+        parsed: ParsedChunk | None = None
         for job in jobs:
             try:
-                part, seconds = job.get(timeout=self.TIMEOUT)
+                part, seconds, rows = job.get(timeout=self.TIMEOUT)
             except Exception:  # a worker failed: this process analyses what is missing
                 log.exception("analysis worker failed; analysing chunk %s here", raw_id)
                 continue
             analyses.update(part)
             spent += seconds
+            parsed = rows or parsed
         waited = time.perf_counter() - started
-        outcome = chunk_process(raw_id, analyses=analyses)
+        outcome = chunk_process(raw_id, analyses=analyses, parsed=parsed)
         outcome.seconds["analysis"] = outcome.seconds.get("analysis", 0.0) + spent
         outcome.seconds["analysis_wait"] = waited
         return outcome, chunk.nbytes
@@ -467,28 +472,51 @@ _inherited: list[Any] = []
 
 def _analyse_part(
     fmt: str, body: str, headers: dict[str, Any], part: int, parts: int
-) -> tuple[Analyses, float]:
+) -> tuple[Analyses, float, ParsedChunk | None]:
     """Worker: parse a chunk and analyse every `parts`-th mention, from `part`; returns
-    the results and the CPU seconds the analysis took."""
+    the results, the CPU seconds the analysis took and (from part 0) the parsed rows,
+    which spare the writer a second parse of the same stored body."""
     from reputation.analysis import get_analyser
 
     analyser = get_analyser()
     account = str(headers.get("account", "") or "")
-    mentions = [
-        item
-        for _, item in _chunk_rows(fmt, body, headers, account, [0])
-        if isinstance(item, NormalisedMention)
-    ]
+    ignored = [0]
+    rows = list(_chunk_rows(fmt, body, headers, account, ignored))
+    mentions = [item for _, item in rows if isinstance(item, NormalisedMention)]
     started = time.process_time()  # CPU seconds: the workers share the cores with us
     results: Analyses = {}
     for nm in mentions[part::parts]:
         key = (nm.text, nm.rating)
         if key not in results:
             results[key] = analyser.analyse(nm.text, rating=nm.rating)
-    return results, time.process_time() - started
+    seconds = time.process_time() - started
+    if part != 0:
+        return results, seconds, None
+    # Errors travel as plain values: an exception's keyword arguments do not survive
+    # pickling.
+    parsed = ParsedChunk(
+        [
+            (line, item) if isinstance(item, NormalisedMention) else (line, _error_values(item))
+            for line, item in rows
+        ],
+        ignored[0],
+    )
+    return results, seconds, parsed
+
+
+def _error_values(exc: PayloadError) -> tuple[str, str | None]:
+    return exc.message, exc.field
 
 
 # ---------------------------------------------------------------- timing
+
+
+@dataclasses.dataclass
+class ParsedChunk:
+    """A chunk's rows as parsed in a worker: (line, mention or (message, field))."""
+
+    rows: list[tuple[int, NormalisedMention | tuple[str, str | None]]]
+    ignored: int
 
 
 @dataclasses.dataclass
@@ -497,6 +525,8 @@ class _ParseStats:
     ignored: int = 0
     rejected: list[RejectedRow] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    raw_id: int | None = None
+    parsed: ParsedChunk | None = None  # rows a worker parsed from this raw payload's body
 
 
 # Set by chunk_process while raw_payload_process runs, so the parser (called deep inside
@@ -582,7 +612,21 @@ def parse_chunk(raw: Any) -> Parsed:
     errors: list[PayloadError] = []
     rejected: list[RejectedRow] = []
     ignored = [0]
-    for line, item in _chunk_rows(fmt, raw.body, headers, account, ignored):
+    rows: Iterable[Row] = ()
+    if stats is not None and stats.parsed is not None and stats.raw_id == raw.pk:
+        ignored[0] = stats.parsed.ignored
+        rows = (
+            (
+                line,
+                item
+                if isinstance(item, NormalisedMention)
+                else PayloadError(*item[:1], field=item[1]),
+            )
+            for line, item in stats.parsed.rows
+        )
+    else:
+        rows = _chunk_rows(fmt, raw.body, headers, account, ignored)
+    for line, item in rows:
         if isinstance(item, NormalisedMention):
             mentions.append(item)
         else:
