@@ -52,7 +52,14 @@ class MentionAdmin(PracticeDataAdmin):
 @admin.register(SocialAccount)
 class SocialAccountAdmin(PracticeDataAdmin):
     form = SocialAccountAdminForm  # refuses feed URLs on internal addresses
-    list_display = ["display_name", "platform", "external_id", "poll_enabled", "last_poll_error"]
+    list_display = [
+        "display_name",
+        "platform",
+        "external_id",
+        "poll_enabled",
+        "last_poll_error",
+        "last_poll_error_at",
+    ]
 
 
 @admin.register(AuditEvent)

@@ -296,6 +296,7 @@ def _route(mention: Mention, account: SocialAccount | None, ctx: IngestContext, 
         mention.status = Mention.Status.NO_REPLY
         return
     if source.startswith("import") and mention.posted_at < mention.received_at - BACKFILL_AGE:
+        mention.status = Mention.Status.HISTORY  # on record, not open work
         return
     mention.due_at = deadlines.due_at(
         category=mention.category,
@@ -330,6 +331,7 @@ def _after_insert(
                     "external_id": m.external_id,
                     "category": m.category,
                     "assignee_id": m.assignee_id,
+                    "status": m.status,
                     "due_at": m.due_at.isoformat() if m.due_at else None,
                 },
             )
@@ -609,19 +611,26 @@ def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tu
 def _deadline_for_edit(mention: Mention, category: str, ctx: IngestContext) -> dict:
     """An edit that changes what a mention is changes its clock too (a complaint edited
     into praise is no longer due in an hour; one edited into a threat is due now)."""
+    is_threat = category == Mention.Category.THREAT
+    if mention.status == Mention.Status.HISTORY and not is_threat:
+        return {}  # imported history stays off the clock; only a threat made now is work now
     if category in deadlines.NO_REPLY_CATEGORIES:
         return {"due_at": None, "status": Mention.Status.NO_REPLY}
-    if mention.due_at is None and mention.status != Mention.Status.NO_REPLY:
-        return {}  # imported history stays without a clock
-    start = timezone.now() if category == Mention.Category.THREAT else mention.received_at
+    if mention.due_at is None and mention.status not in _CLOCK_STARTS_FROM:
+        return {}  # no clock before (e.g. history imported before the history status)
+    start = timezone.now() if is_threat else mention.received_at
     due = deadlines.due_at(
         category=category,
         start=start,
         settings=ctx.settings,
         tz_name=getattr(ctx.practice, "timezone", "UTC"),
     )
-    status = Mention.Status.NEW if mention.status == Mention.Status.NO_REPLY else mention.status
+    status = Mention.Status.NEW if mention.status in _CLOCK_STARTS_FROM else mention.status
     return {"due_at": due, "status": status, "reminder_sent_at": None, "overdue_alerted_at": None}
+
+
+# Statuses without a clock that an edit can turn into work (history: only by a threat).
+_CLOCK_STARTS_FROM = (Mention.Status.NO_REPLY, Mention.Status.HISTORY)
 
 
 def _threat_alert_ensure(mention: Mention) -> None:
@@ -683,7 +692,11 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             owner_reply_text=nm.owner_reply_text or locked.owner_reply_text,
             owner_reply_at=nm.owner_reply_at or locked.owner_reply_at,
         )
-        if locked.first_response_at is None and analysis.category != locked.category:
+        # A history threat edited and still a threat is a threat made now: back on the clock.
+        recategorised = analysis.category != locked.category or (
+            locked.status == Mention.Status.HISTORY and analysis.category == Mention.Category.THREAT
+        )
+        if locked.first_response_at is None and recategorised:
             changes.update(_deadline_for_edit(locked, analysis.category, ctx))
         Mention.objects.filter(pk=locked.pk).update(**changes)
         audit_record(

@@ -47,6 +47,8 @@ class SocialAccount(models.Model):
     poll_state = models.JSONField(default=dict, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_poll_error = models.TextField(blank=True)
+    # Since when polling has been failing: the first failure in a row, cleared on success.
+    last_poll_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,6 +59,11 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_platform_display()})"
+
+    @property
+    def poll_failing(self) -> bool:
+        """Polling is on and its last attempt failed (the same rule as account_failing_list)."""
+        return bool(self.last_poll_error) and self.poll_enabled and self.is_active
 
 
 class ListeningRule(models.Model):
@@ -175,6 +182,8 @@ class Mention(models.Model):
         ANSWERED = "answered", "Answered"
         RESOLVED = "resolved", "Resolved"
         NO_REPLY = "no_reply", "No reply needed"
+        # Backfilled by an import, posted long before it reached us: on record, not work.
+        HISTORY = "history", "Imported history"
 
     class Category(models.TextChoices):
         THREAT = "threat", "Threat"

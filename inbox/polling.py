@@ -2,8 +2,9 @@
 feeds (conditional GET), X recent search, Yelp and Tripadvisor reviews.
 
 Each poll stores the platform's answer as a RawPayload first, then processes it like
-any other payload. A failing platform is recorded on the account and retried at the
-next round; it never stops the other accounts.
+any other payload. A failing platform is recorded on the account (the error, what to do,
+since when: shown on the accounts page) and retried at the next round; it never stops
+the other accounts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import logging
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inbox.models import ListeningRule, RawPayload, SocialAccount
@@ -71,14 +73,18 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
     state = dict(account.poll_state)
     try:
         fetched = FETCHERS[account.platform](account, state)
-    except PlatformError as exc:
+    except (PlatformError, ValueError) as exc:  # ValueError: an id the client refuses
         log.warning("poll of %s %s failed: %s", account.platform, account.external_id, exc)
+        now = timezone.now()
         SocialAccount.objects.filter(pk=account.pk).update(
-            last_polled_at=timezone.now(), last_poll_error=str(exc)[:2000]
+            last_polled_at=now,
+            last_poll_error=poll_error_text(exc),
+            # "Failing since": the first failure of a run, not the latest one.
+            last_poll_error_at=Coalesce(F("last_poll_error_at"), Value(now)),
         )
         return None
     SocialAccount.objects.filter(pk=account.pk).update(
-        last_polled_at=timezone.now(), last_poll_error="", poll_state=state
+        last_polled_at=timezone.now(), last_poll_error="", last_poll_error_at=None, poll_state=state
     )
     if fetched is None:
         return None
@@ -93,6 +99,22 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
         process=False,  # already in the worker: process right here
     )
     return raw_payload_process(raw.pk)
+
+
+def poll_error_text(exc: PlatformError | ValueError) -> str:
+    """The error as the accounts page shows it, ending with what to do about it."""
+    text = str(exc).rstrip(".")
+    if not isinstance(exc, PlatformError):
+        text += "; check the account's id on the platform"
+    elif exc.status in (401, 403):
+        text += "; the access token or API key was refused or has expired: renew it"
+    elif exc.status == 404:
+        text += "; the platform does not know this account: check its id"
+    elif exc.retryable:
+        text += "; tried again at every poll: if it keeps failing, check the account"
+    elif "; " not in text:  # the feed guard's refusals already say what to do
+        text += "; check the account's settings"
+    return text[:2000]
 
 
 def feed_bytes_to_text(content: bytes) -> tuple[str, str]:

@@ -10,6 +10,8 @@ from django_tenants.utils import schema_context
 
 from inbox.models import Mention, SocialAccount
 
+# Work someone still has to do. Imported history (Status.HISTORY) is on record, not work:
+# it is never counted as open, pinned, reminded of or alerted on.
 OPEN_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
 
 
@@ -36,7 +38,19 @@ def account_list() -> QuerySet[SocialAccount]:
     return SocialAccount.objects.select_related("owner", "backup_owner")
 
 
+def account_failing_list() -> QuerySet[SocialAccount]:
+    """Accounts whose polling fails now: their mentions are not coming in."""
+    return SocialAccount.objects.filter(is_active=True, poll_enabled=True).exclude(
+        last_poll_error=""
+    )
+
+
+def mention_history_count() -> int:
+    return Mention.objects.filter(status=Mention.Status.HISTORY).count()
+
+
 def inbox_counts() -> dict[str, int]:
+    """Open work only: imported history is not counted."""
     now = timezone.now()
     open_q = Q(status__in=OPEN_STATUSES)
     return {

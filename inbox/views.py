@@ -26,6 +26,8 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filter": filterset,
             "counts": selectors.inbox_counts(),
+            "history_count": selectors.mention_history_count(),
+            "failing_accounts": selectors.account_failing_list().count(),
         },
     )
 
@@ -49,6 +51,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "inbox/accounts.html",
         {
             "accounts": selectors.account_list(),
+            "failing_accounts": selectors.account_failing_list().count(),
             "can_edit": role_at_least(request.practice_role, "manager"),
         },
     )

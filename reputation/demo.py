@@ -7,7 +7,8 @@ audited exactly as live ones would be. Two things are the seed's own doing:
 
 - History older than the backfill age is ingested as an import ("import:demo"): the
   practice connected its accounts a week ago and imported what was already there, so
-  those mentions get no response deadline (the pipeline's own backfill rule).
+  those mentions are filed as imported history, with no response deadline (the
+  pipeline's own backfill rule); one already answered on the platform stays answered.
 - Later mentions "arrived" when they were posted. The pipeline starts every clock at
   ingestion time, so after ingesting one the seed moves its `received_at` back to a
   couple of minutes after posting and recomputes the deadline from there (with an
@@ -281,7 +282,7 @@ FJORD = PracticeSpec(
         (ListeningRule.Kind.EXCLUSION, "Fjord Dental Supplies"),
     ),
     mentions=(
-        # History from before the accounts were connected: imported, no deadlines.
+        # History from before the accounts were connected: imported, filed as history.
         Seed(
             "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDE",
             Platform.GOOGLE,

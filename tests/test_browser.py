@@ -95,3 +95,51 @@ def test_the_agency_user_switches_between_clients(server, page):
 def test_a_practice_owner_cannot_open_another_practice(server, page):
     login(page, server, "glow-aesthetics.localhost", "owner@fjord-dental.test")
     expect(page.get_by_text("no access to this practice")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def failing_yelp(server, django_db_blocker) -> int:
+    """Fjord's Yelp listing, failing to poll for two days (committed: the server sees it)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from inbox.models import SocialAccount
+    from tenants.models import Practice
+
+    now = timezone.now()
+    with django_db_blocker.unblock(), tenant_context(Practice.objects.get(slug="fjord-dental")):
+        account = SocialAccount.objects.get(platform="yelp")
+        SocialAccount.objects.filter(pk=account.pk).update(
+            poll_enabled=True,
+            last_polled_at=now - dt.timedelta(minutes=5),
+            last_poll_error="yelp answered HTTP 401: Invalid access token; the access token "
+            "or API key was refused or has expired: renew it",
+            last_poll_error_at=now - dt.timedelta(days=2),
+        )
+    return account.pk
+
+
+def test_the_owner_sees_imported_history_and_a_failing_source(server, failing_yelp, page):
+    login(page, server, "fjord-dental.localhost", "owner@fjord-dental.test")
+    expect(page.get_by_role("heading", name="Inbox — Fjord Dental Clinic")).to_be_visible()
+    # Imported history: listed under its own filter, not counted as open work.
+    expect(page.locator("#history-note")).to_contain_text("imported history")
+    page.get_by_label("Status").select_option(label="Imported history")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**status=history**")
+    rows = page.locator("#mentions tr.mention")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == page.locator("#mentions tr.mention .pill.history").count() >= 1
+    # The failing source is flagged in the inbox and explained on the accounts page.
+    expect(page.locator("#failing-sources")).to_contain_text("1 source failing")
+    page.get_by_role("link", name="See the error and what to do").click()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    row = page.locator(f'#accounts tr[data-id="{failing_yelp}"]')
+    expect(row).to_contain_text("Failing for 2")
+    expect(row).to_contain_text("Invalid access token")
+    expect(row).to_contain_text("renew it")
+    expect(page.locator("#failing-sources")).to_contain_text("1 source failing")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "accounts.png"), full_page=False)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from inbox.models import Mention
+
 register = template.Library()
 
 
@@ -24,6 +26,8 @@ def _span(delta: dt.timedelta) -> str:
 
 @register.simple_tag
 def response_clock(mention) -> str:
+    if mention.status == Mention.Status.HISTORY and not mention.due_at:  # say why there is no clock
+        return mark_safe('<span class="pill history">imported history</span>')  # noqa: S308
     if mention.first_response_at or not mention.due_at:
         return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant
     left = mention.due_at - timezone.now()

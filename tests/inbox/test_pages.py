@@ -1,6 +1,9 @@
 """Web pages of a practice: inbox, listening rules, deadline settings, accounts."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from inbox.models import AuditEvent, InboxSettings, ListeningRule, Mention, SocialAccount
 from tests.conftest import client_for
@@ -168,3 +171,64 @@ def test_the_detail_page_shows_why_and_the_earlier_versions(cast, tenant):
     assert "They apologised and fixed it." in body
     assert "Earlier versions" in body and "Rude receptionist, awful wait." in body
     assert "Why:" in body and "sentiment" in body
+
+
+def test_the_accounts_page_shows_a_failing_source_since_when_and_what_to_do(cast, tenant):
+    now = timezone.now().replace(second=0, microsecond=0)
+    since = now - dt.timedelta(days=2, hours=3)
+    error = "feed answered HTTP 410; check the account's settings"
+    with tenant(cast.alpha):
+        failing = SocialAccount.objects.create(
+            platform="feed",
+            external_id="https://example.com/gone.xml",
+            display_name="Blog alert",
+            owner=cast.bob,
+            poll_enabled=True,
+            last_polled_at=now - dt.timedelta(minutes=10),
+            last_poll_error=error,
+            last_poll_error_at=since,
+        )
+        # Polling switched off since: its old error is no longer a failing source.
+        SocialAccount.objects.create(
+            platform="yelp",
+            external_id="old",
+            display_name="Old Yelp",
+            owner=cast.bob,
+            poll_enabled=False,
+            last_poll_error="yelp answered HTTP 401",
+            last_poll_error_at=since,
+        )
+        SocialAccount.objects.create(
+            platform="google",
+            external_id="accounts/1/locations/1",
+            display_name="Alpha Oslo",
+            owner=cast.bob,
+            poll_enabled=True,
+            last_polled_at=since,
+        )
+    response = client_for("alpha.localhost", cast.vera).get("/inbox/accounts/")
+    assert response.context["failing_accounts"] == 1
+    body = response.content.decode()
+    assert '<span class="pill failing">1 source failing</span>' in body
+    row = body[body.index(f'<tr data-id="{failing.pk}">') :]
+    row = row[: row.index("</tr>")]
+    local = since.astimezone(ZoneInfo(cast.alpha.timezone))  # shown in the practice's time
+    assert "Failing for 2\xa0days" in row and f"since {local.day} {local:%b %Y %H:%M}" in row
+    assert "feed answered HTTP 410; check the account&#x27;s settings" in row
+    assert "yelp answered HTTP 401" not in body
+    assert "OK, polled" in body
+
+    inbox = client_for("alpha.localhost", cast.vera).get("/inbox/").content.decode()
+    assert '<span class="pill failing">1 source failing</span>' in inbox
+    assert 'href="/inbox/accounts/">See the error and what to do' in inbox
+
+
+def test_no_failing_badge_when_every_source_works(cast, tenant):
+    with tenant(cast.alpha):
+        SocialAccount.objects.create(
+            platform="feed", external_id="https://example.com/ok.xml", display_name="Feed",
+            poll_enabled=True,
+        )  # fmt: skip
+    for path in ("/inbox/accounts/", "/inbox/"):
+        body = client_for("alpha.localhost", cast.vera).get(path).content.decode()
+        assert "failing" not in body, path

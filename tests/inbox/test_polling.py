@@ -143,3 +143,48 @@ def test_a_failing_platform_is_recorded_and_does_not_stop_the_round(cast, in_alp
     assert feed.last_poll_error == "" and feed.last_polled_at is not None
     # Polled just now: not due again in this round.
     assert poll_due_accounts() == 0
+
+
+def test_a_failing_account_says_since_when_and_what_to_do(cast, in_alpha):
+    yelp = account("yelp", "expired-biz")
+    refused = {"error": {"code": "TOKEN_INVALID", "description": "Invalid access token."}}
+    with respx.mock() as mock:
+        route = mock.get(url__regex=r"https://api\.yelp\.com/v3/businesses/.+/reviews")
+        route.mock(return_value=httpx.Response(401, json=refused))
+        poll_account(yelp)
+        yelp.refresh_from_db()
+        assert yelp.last_poll_error == (
+            "yelp answered HTTP 401: Invalid access token; the access token or API key was "
+            "refused or has expired: renew it"
+        )
+        since = yelp.last_poll_error_at
+        assert since is not None and since == yelp.last_polled_at
+
+        # Still failing, for another reason: the error is the latest, "since" the first.
+        route.mock(return_value=httpx.Response(503))
+        poll_account(yelp)
+        yelp.refresh_from_db()
+        assert yelp.last_poll_error == (
+            "yelp answered HTTP 503; tried again at every poll: if it keeps failing, "
+            "check the account"
+        )
+        assert yelp.last_poll_error_at == since < yelp.last_polled_at
+
+        route.mock(return_value=httpx.Response(200, json={"reviews": [], "total": 0}))
+        poll_account(yelp)
+    yelp.refresh_from_db()
+    assert (yelp.last_poll_error, yelp.last_poll_error_at) == ("", None)
+
+
+def test_an_account_id_the_client_refuses_is_recorded_and_the_round_goes_on(cast, in_alpha):
+    bad = account("google", "locations/12")  # not accounts/{a}/locations/{l}
+    feed = account("feed", FEED_URL)
+    with respx.mock() as mock:
+        mock.get(FEED_URL).mock(return_value=httpx.Response(304))
+        assert poll_due_accounts() == 2
+    bad.refresh_from_db()
+    feed.refresh_from_db()
+    assert bad.last_poll_error == (
+        "location_name must be accounts/{a}/locations/{l}; check the account's id on the platform"
+    )
+    assert bad.last_poll_error_at is not None and feed.last_poll_error == ""

@@ -35,9 +35,10 @@ Formats (--format; .csv, .jsonl and .ndjson files need none):
   yelp         a Fusion reviews response, or JSON Lines; needs --account BUSINESS_ID
   tripadvisor  a Content API reviews response, or JSON Lines; needs --account LOCATION_ID
 JSON files whose first line is a complete JSON value are read as JSON Lines; otherwise
-as one document. Errors name the file's own line numbers. Mentions older than 7 days get
-no reply deadline. Exit status: 0 when every row was stored or already known, 1 when some
-were rejected or a chunk failed.
+as one document. Errors name the file's own line numbers. Mentions posted more than 7 days
+ago are filed as imported history: no reply deadline, not counted as open work. Exit
+status: 0 when every row was stored or already known, 1 when some were rejected or a
+chunk failed.
 
 Example:
   python manage.py import_mentions smile reviews.csv --errors-file rejected.csv
