@@ -645,6 +645,26 @@ def _threat_alert_ensure(mention: Mention) -> None:
         threat_alert_raise(mention)
 
 
+def _answered_on_platform(mention: Mention, nm: NormalisedMention) -> dict[str, Any]:
+    """Someone at the practice answered on the platform itself (a GBP reviewReply, a
+    Tripadvisor owner response): the clock stops, or the overdue alerts would nag about
+    a review that already has its answer."""
+    if (
+        not nm.owner_reply_text
+        or mention.owner_reply_text
+        or mention.first_response_at is not None
+        or mention.status not in _AWAITING_ANSWER
+    ):
+        return {}
+    return {
+        "status": Mention.Status.ANSWERED,
+        "first_response_at": nm.owner_reply_at or timezone.now(),
+    }
+
+
+_AWAITING_ANSWER = (Mention.Status.NEW, Mention.Status.OPEN, Mention.Status.HISTORY)
+
+
 def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestContext) -> str:
     """An item seen before. An edit keeps the earlier version as a revision (a 1-star
     review changed to 4 stars stays visible as history); a replay changes nothing."""
@@ -657,9 +677,11 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
         return "duplicate"
     if nm.text == mention.text and nm.rating == mention.rating:
         if nm.owner_reply_text and not mention.owner_reply_text:
-            Mention.objects.filter(pk=mention.pk).update(
-                owner_reply_text=nm.owner_reply_text, owner_reply_at=nm.owner_reply_at
-            )
+            changes = {"owner_reply_text": nm.owner_reply_text, "owner_reply_at": nm.owner_reply_at}
+            changes.update(_answered_on_platform(mention, nm))
+            Mention.objects.filter(pk=mention.pk).update(**changes)
+            if "status" in changes:
+                audit_record(action="mention.answered_on_platform", obj=mention)
             return "updated"
         return "duplicate"
     if (
@@ -698,6 +720,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
         )
         if locked.first_response_at is None and recategorised:
             changes.update(_deadline_for_edit(locked, analysis.category, ctx))
+        changes.update(_answered_on_platform(locked, nm))
         Mention.objects.filter(pk=locked.pk).update(**changes)
         audit_record(
             action="mention.edited_on_platform",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -191,6 +192,37 @@ def test_the_practices_own_reply_stops_the_clock(cast, alpha):
     )
     q = Mention.objects.get(external_id="q1")
     assert q.status == "answered" and q.first_response_at is not None
+
+
+def test_a_reply_written_on_the_platform_stops_the_clock(cast, alpha):
+    # The manager answered on Google itself; the next poll brings the review back with
+    # its reviewReply and an unchanged text.
+    review = nm("r-gbp", "Waited an hour past my appointment. Not good enough.", rating=2)
+    mentions_ingest([review])
+    assert Mention.objects.get(external_id="r-gbp").status == "new"
+    replied_at = timezone.now() - dt.timedelta(minutes=1)
+    mentions_ingest(
+        [
+            dataclasses.replace(
+                review, owner_reply_text="Sorry, Kari. Please call us.", owner_reply_at=replied_at
+            )
+        ]
+    )
+    m = Mention.objects.get(external_id="r-gbp")
+    assert (m.status, m.first_response_at) == ("answered", replied_at)
+    assert m.owner_reply_text == "Sorry, Kari. Please call us."
+    assert AuditEvent.objects.filter(
+        action="mention.answered_on_platform", object_id=str(m.pk)
+    ).exists()
+
+
+def test_a_platform_reply_does_not_reopen_a_resolved_mention(cast, alpha):
+    review = nm("r-done", "Waited an hour past my appointment. Not good enough.", rating=2)
+    mentions_ingest([review])
+    Mention.objects.filter(external_id="r-done").update(status="resolved")
+    mentions_ingest([dataclasses.replace(review, owner_reply_text="Sorry!")])
+    m = Mention.objects.get(external_id="r-done")
+    assert (m.status, m.first_response_at, m.owner_reply_text) == ("resolved", None, "Sorry!")
 
 
 def test_imported_history_gets_no_deadline(cast, alpha):
