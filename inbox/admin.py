@@ -25,20 +25,31 @@ class RawPayloadAdmin(PracticeDataAdmin):
         "platform",
         "status",
         "received_at",
+        "attempts",
+        "next_attempt_at",
         "mentions_created",
         "error",
     ]
-    list_filter = ["status", "source", "platform"]
+    list_filter = ["status", "retryable", "source", "platform"]
     readonly_fields = [f.name for f in RawPayload._meta.fields]
     actions = ["reprocess"]
 
     @admin.action(description="Re-process the selected payloads")
     def reprocess(self, request, queryset):
-        done = 0
+        done = busy = 0
         for raw in queryset:
-            services.raw_payload_reprocess(raw=raw, actor=request.user)
-            done += 1
+            raw = services.raw_payload_reprocess(raw=raw, actor=request.user)
+            if raw.status == RawPayload.Status.PROCESSING:
+                busy += 1  # a worker has it right now: left to that worker
+            else:
+                done += 1
         self.message_user(request, f"Re-processed {done} payload(s).", messages.SUCCESS)
+        if busy:
+            self.message_user(
+                request,
+                f"{busy} payload(s) are being processed by a worker right now; left to it.",
+                messages.WARNING,
+            )
 
 
 @admin.register(Mention)

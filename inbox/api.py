@@ -136,7 +136,7 @@ class RawPayloadApi(TenantApiView, generics.RetrieveAPIView):
             model = RawPayload
             fields = [
                 "id", "source", "platform", "received_at", "status", "error", "attempts",
-                "processed_at", "mentions_created", "duplicates", "skipped",
+                "next_attempt_at", "processed_at", "mentions_created", "duplicates", "skipped",
             ]  # fmt: skip
 
     serializer_class = OutputSerializer

@@ -112,6 +112,7 @@ class RawPayload(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
 
@@ -123,13 +124,28 @@ class RawPayload(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When the sweep takes this row next: the retry time after a temporary failure, or
+    # the end of a worker's claim while processing. NULL: nothing due (processed, or
+    # failed for a person to look at).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    retryable = models.BooleanField(default=False, help_text="The last error was temporary.")
+    # Automatic retries in this round; `reprocess` starts a new round.
+    retries = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     mentions_created = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Items matching no listening rule.")
 
     class Meta:
-        indexes = [models.Index(fields=["status", "received_at"], name="raw_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="raw_status_idx"),
+            # The once-a-minute sweep reads only rows with something due: a tiny index.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="raw_next_attempt_idx",
+                condition=models.Q(next_attempt_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} #{self.pk} ({self.status})"
@@ -288,10 +304,36 @@ class Alert(models.Model):
     recipients = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim while it sends (set back to NULL on failure; stale after the task
+    # timeout, so a worker killed mid-send does not leave the alert looking sent).
+    sending_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    send_error = models.TextField(blank=True)
+    # When the sweep re-queues the email if it is still unsent. NULL while unsent: given
+    # up, the email was not delivered (shown in the app so staff act themselves).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    resends = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         # One alert of each kind per mention, however often the sweep or task runs.
         constraints = [models.UniqueConstraint(fields=["mention", "kind"], name="uniq_alert")]
+        indexes = [
+            # Unsent alerts only: the resend sweep and the "not delivered" banner.
+            models.Index(
+                fields=["retry_at"],
+                name="alert_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    @property
+    def delivery(self) -> str:
+        """sent / sending (no failure yet) / retrying (failed, tried again) / undelivered."""
+        if self.sent_at:
+            return "sent"
+        if self.retry_at is None:
+            return "undelivered"
+        return "retrying" if self.send_error else "sending"
 
 
 class AuditEvent(models.Model):

@@ -8,7 +8,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from inbox.models import Mention, SocialAccount
+from inbox.models import Alert, Mention, SocialAccount
 
 # Work someone still has to do. Imported history (Status.HISTORY) is on record, not work:
 # it is never counted as open, pinned, reminded of or alerted on.
@@ -47,6 +47,21 @@ def account_failing_list() -> QuerySet[SocialAccount]:
 
 def mention_history_count() -> int:
     return Mention.objects.filter(status=Mention.Status.HISTORY).count()
+
+
+def threat_alerts_undelivered() -> list[Alert]:
+    """Threat alerts whose email failed (still being retried) or was given up on: staff
+    must call the owner (and the police) themselves. Unsent alerts have a small index."""
+    return list(
+        Alert.objects.filter(kind=Alert.Kind.THREAT, sent_at__isnull=True)
+        .filter(Q(retry_at__isnull=True) | ~Q(send_error=""))
+        .select_related("mention")
+        .order_by("-created_at")[:20]
+    )
+
+
+def mention_alerts(mention: Mention) -> list[Alert]:
+    return list(mention.alerts.order_by("created_at", "pk"))
 
 
 def inbox_counts() -> dict[str, int]:

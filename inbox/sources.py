@@ -21,6 +21,19 @@ from inbox.platforms.clients import InstagramClient, PlatformError
 Parsed = tuple[list[NormalisedMention], list[PayloadError]]
 
 
+class FetchFailed(PayloadError):
+    """An item whose content could not be fetched. `retryable`: the platform's error was
+    temporary, so processing the payload again later can succeed (it is retried
+    automatically, see inbox.services)."""
+
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
 def _json(raw: RawPayload):
     try:
         return json.loads(raw.body)
@@ -54,7 +67,8 @@ def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
 
     A stub that cannot be fetched (no token, a Graph error) is left out of the batch and
     reported as an error naming it, so the payload is kept as failed while the rest of the
-    batch is stored; `manage.py reprocess` fetches it again (the others de-duplicate).
+    batch is stored. A temporary error (timeout, 5xx, rate limit) is retried automatically;
+    otherwise `manage.py reprocess` fetches it again (the others de-duplicate).
     A stub whose comment is already stored, or arrives in the same batch through the
     `comments` field, is dropped without a call: it would only repeat what we have.
     """
@@ -91,7 +105,7 @@ def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
             errors += [_not_fetched(nm, reason) for nm in items]
             continue
         with InstagramClient(token) as client:
-            outage = ""
+            outage: PlatformError | None = None
             for nm in items:
                 if outage:  # one timeout or 5xx per account and batch, not one per item
                     errors.append(_not_fetched(nm, outage))
@@ -99,8 +113,8 @@ def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
                 try:
                     fetched[(nm.platform, nm.external_id)] = _instagram_mention_fetch(client, nm)
                 except PlatformError as exc:
-                    outage = _platform_reason(exc) if exc.retryable else ""
-                    errors.append(_not_fetched(nm, _platform_reason(exc)))
+                    outage = exc if exc.retryable else None
+                    errors.append(_not_fetched(nm, exc))
                 except PayloadError as exc:  # an answer that breaks the documented shape
                     errors.append(_not_fetched(nm, f"unexpected Graph API answer: {exc}"))
     # Stubs not fetched (known already, or failed) leave the batch: a stub stored with no
@@ -122,18 +136,26 @@ def _instagram_mention_fetch(client: InstagramClient, stub: NormalisedMention) -
     return meta.parse_mentioned_media(body, stub)
 
 
-def _platform_reason(exc: PlatformError) -> str:
+def platform_reason(exc: PlatformError) -> str:
+    """A platform error as stored on a failed payload: what happened and what follows."""
     if exc.retryable:
-        return f"{exc.message} (temporary: `manage.py reprocess` fetches it again)"
+        return f"{exc.message} (temporary: it is fetched again automatically)"
     return (
         f"{exc.message} (not temporary: once the cause is fixed, e.g. with a new access"
         " token, `manage.py reprocess` fetches it again)"
     )
 
 
-def _not_fetched(stub: NormalisedMention, reason: str) -> PayloadError:
+def _not_fetched(stub: NormalisedMention, reason: str | PlatformError) -> FetchFailed:
     what = "comment" if stub.kind == Kind.COMMENT else "caption of media"
-    return PayloadError(f"Instagram mention ({what} {stub.external_id}) not fetched: {reason}")
+    message = f"Instagram mention ({what} {stub.external_id}) not fetched: "
+    if isinstance(reason, str):
+        return FetchFailed(message + reason)
+    return FetchFailed(
+        message + platform_reason(reason),
+        retryable=reason.retryable,
+        retry_after=reason.retry_after,
+    )
 
 
 def _google_notification(raw: RawPayload) -> Parsed:

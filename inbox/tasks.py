@@ -54,19 +54,27 @@ def poll_due_sources() -> int:
     return poll_due_accounts()
 
 
-def raw_payloads_sweep() -> int:
-    """Process payloads stored but never processed (a worker died after the commit that
-    stored them, before processing). Nothing accepted is left behind."""
-    from inbox.models import RawPayload
+def raw_payloads_sweep() -> dict[str, int]:
+    """Nothing accepted is left behind: process payloads stored but never processed (the
+    worker died after the commit that stored them), retry those that failed for a
+    temporary reason once their back-off has passed, and take back claims of workers
+    that died mid-way. See services.raw_payloads_due_process."""
+    counts = services.raw_payloads_due_process()
+    if any(counts.values()):
+        log.warning("raw payload sweep: %s", counts)
+    return counts
 
-    stale = RawPayload.objects.filter(
-        status=RawPayload.Status.PENDING,
-        received_at__lt=timezone.now() - timezone.timedelta(minutes=1),
-    ).values_list("pk", flat=True)[:500]
-    done = 0
-    for raw_id in list(stale):
-        services.raw_payload_process(raw_id)
-        done += 1
-    if done:
-        log.warning("processed %d payloads left pending", done)
-    return done
+
+def alert_emails_sweep() -> dict[str, int]:
+    """Queue again the alert emails still unsent after all their retries (capped)."""
+    return services.alert_emails_resend_due()
+
+
+def deadline_and_alert_sweep() -> dict[str, int]:
+    """The once-a-minute "deadline sweep" schedule: deadlines, then unsent alert emails.
+    One fan-out for both, not a schedule (and a task per practice) each."""
+    try:
+        deadlines = deadline_sweep()
+    finally:  # an error in one must not stop the other
+        alerts = alert_emails_sweep()
+    return {**deadlines, **alerts}

@@ -26,6 +26,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filter": filterset,
             "counts": selectors.inbox_counts(),
+            "undelivered_alerts": selectors.threat_alerts_undelivered(),
             "history_count": selectors.mention_history_count(),
             "failing_accounts": selectors.account_failing_list().count(),
         },
@@ -40,7 +41,11 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "inbox/mention_detail.html",
-        {"mention": mention, "revisions": mention.revisions.all()},
+        {
+            "mention": mention,
+            "revisions": mention.revisions.all(),
+            "alerts": selectors.mention_alerts(mention),
+        },
     )
 
 

@@ -541,11 +541,15 @@ def test_a_worker_killed_mid_burst_loses_nothing(running):
         )
         assert sorted(stored) == sorted(comment_ids), "each mention stored exactly once"
         assert not RawPayload.objects.filter(status=RawPayload.Status.FAILED).exists()
-        # A crash between storing a payload and processing it leaves it pending; the
-        # once-a-minute sweep picks such payloads up. Run it as the schedule would.
+        # A crash between storing a payload and processing it leaves it pending, and one
+        # mid-way leaves it claimed (processing); the once-a-minute sweep picks both up
+        # once the claim's lease has run out. Run it as the schedule would.
         RawPayload.objects.filter(status=RawPayload.Status.PENDING).update(
             received_at=timezone.now() - timezone.timedelta(minutes=2)
         )
+        RawPayload.objects.filter(status=RawPayload.Status.PROCESSING).update(
+            next_attempt_at=timezone.now() - timezone.timedelta(seconds=1)
+        )
         raw_payloads_sweep()
-        assert not RawPayload.objects.filter(status=RawPayload.Status.PENDING).exists()
+        assert not RawPayload.objects.exclude(status=RawPayload.Status.PROCESSED).exists()
         assert Mention.objects.filter(external_id__in=comment_ids).count() == len(comment_ids)

@@ -370,8 +370,8 @@ def test_each_chunk_is_stored_before_it_is_processed_and_a_failed_one_can_be_rep
     monkeypatch.setattr(inbox.ingest, "mentions_ingest", flaky_ingest)
     stdout, stderr, status = run("alpha", str(path), "--batch", "2")
 
-    # Every chunk was already stored (pending) when its processing started.
-    assert seen == [(2, "pending"), (4, "pending"), (6, "pending")]
+    # Every chunk was already stored when its processing started (and claimed by it).
+    assert seen == [(2, "processing"), (4, "processing"), (6, "processing")]
     assert status == 1
     assert "1 chunk(s) failed" in stderr
     assert "Chunk of lines 4-5" in stdout and "RuntimeError: database went away" in stdout

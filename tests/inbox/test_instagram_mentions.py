@@ -202,13 +202,13 @@ def test_without_a_token_the_mention_is_kept_failed_until_the_account_is_connect
         (
             503,
             {},
-            "instagram answered HTTP 503 (temporary: `manage.py reprocess` fetches it again)",
+            "instagram answered HTTP 503 (temporary: it is fetched again automatically)",
         ),
         (
             400,
             load("graph_error_rate_limited.json"),
             "instagram answered HTTP 400: (#4) Application request limit reached"
-            " (temporary: `manage.py reprocess` fetches it again)",
+            " (temporary: it is fetched again automatically)",
         ),
         (
             400,
@@ -233,6 +233,10 @@ def test_a_graph_error_keeps_the_mention_failed_and_reprocessable(
         assert raw.status == RawPayload.Status.FAILED
         assert raw.error == f"Instagram mention (comment {COMMENT_ID}) not fetched: {error}"
         assert Mention.objects.count() == 0
+        # Temporary errors are retried by the sweep; an expired token waits for a person.
+        temporary = "(temporary" in error
+        assert raw.retryable is temporary
+        assert (raw.next_attempt_at is not None) is temporary
 
     with respx.mock(assert_all_called=True) as mock:
         mock.get(GRAPH).respond(json=comment_answer("Thanks @brightsmiledental, lovely staff"))

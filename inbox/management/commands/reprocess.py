@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--status",
             default="failed",
-            choices=["failed", "pending", "all"],
+            choices=["failed", "pending", "processing", "all"],
             help="Which payloads to re-process when no --id is given (default: failed)",
         )
         parser.add_argument(
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED)
             for delivery in tqdm(list(failed), desc="webhook deliveries", unit="delivery"):
                 routing.delivery_reroute(delivery=delivery)
-        totals = {"processed": 0, "failed": 0}
+        totals = {"processed": 0, "failed": 0, "busy": 0}
         for practice in practices:
             with tenant_context(practice):
                 rows = RawPayload.objects.order_by("pk")
@@ -56,6 +56,9 @@ class Command(BaseCommand):
                     rows = rows.filter(status=opts["status"])
                 for raw in tqdm(list(rows), desc=practice.slug, unit="payload"):
                     raw = raw_payload_reprocess(raw=raw)
+                    if raw.status == RawPayload.Status.PROCESSING:
+                        totals["busy"] += 1  # a worker has it right now: left to it
+                        continue
                     totals[
                         "processed" if raw.status == RawPayload.Status.PROCESSED else "failed"
                     ] += 1
@@ -64,5 +67,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Re-processed {totals['processed']} payload(s); {totals['failed']} still failing."
         )
+        if totals["busy"]:
+            self.stdout.write(
+                f"{totals['busy']} payload(s) were being processed by a worker; left to it."
+            )
         if totals["failed"]:
             self.stdout.write("Fix the cause shown above (or the payload), then run this again.")

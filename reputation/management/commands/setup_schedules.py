@@ -4,8 +4,10 @@ from django_q.models import Schedule
 # One fan-out schedule per kind of periodic work, never one per practice: the
 # django-q2 scheduler locks every due schedule in one transaction.
 SCHEDULES = [
-    ("deadline sweep", "inbox.tasks.deadline_sweep", 1),
+    # Deadline reminders and overdue alerts, then alert emails still unsent.
+    ("deadline sweep", "inbox.tasks.deadline_and_alert_sweep", 1),
     ("poll sources", "inbox.tasks.poll_due_sources", 5),
+    # Payloads left pending, due for an automatic retry, or claimed by a dead worker.
     ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
 ]
 # Public-schema jobs: they run as they are, not fanned out per practice.
