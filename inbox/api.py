@@ -20,6 +20,7 @@ class MentionListApi(TenantApiView, generics.ListAPIView):
 
         class Meta:
             model = Mention
+            ref_name = "Mention"  # the OpenAPI component name (both APIs say "Output")
             fields = [
                 "id", "platform", "external_id", "kind", "account", "account_owner",
                 "author_name", "author_handle", "text", "rating", "url", "posted_at",
@@ -134,6 +135,7 @@ class RawPayloadApi(TenantApiView, generics.RetrieveAPIView):
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = RawPayload
+            ref_name = "RawPayload"
             fields = [
                 "id", "source", "platform", "received_at", "status", "error", "attempts",
                 "next_attempt_at", "processed_at", "mentions_created", "duplicates", "skipped",
