@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import logging
 import re
 import socket
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ import httpcore
 import httpx
 
 from inbox.platforms.google import LOCATION_NAME_RE, REVIEW_NAME_RE
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_JSON_BYTES = 10 * 1024 * 1024
@@ -269,8 +272,10 @@ class InstagramClient(_JsonClient):
 
     platform = "instagram"
     # `username` is not in mentioned_comment's own field table, but it is an IG Comment
-    # field and the comment returned is one; the parser treats it as optional.
+    # field and the comment returned is one; the parser treats it as optional. Should the
+    # Graph API refuse it, the documented fields alone are asked for (see below).
     COMMENT_FIELDS = "id,text,timestamp,username,like_count,media{id,permalink}"
+    DOCUMENTED_COMMENT_FIELDS = "id,text,timestamp,like_count,media{id,permalink}"
     MEDIA_FIELDS = "id,caption,timestamp,username,permalink,media_type"
 
     def __init__(
@@ -296,8 +301,18 @@ class InstagramClient(_JsonClient):
         {"mentioned_comment": {id, text, timestamp, username, like_count, media{id,
         permalink}}, "id": ig-user-id}."""
         comment = _graph_id(comment_id, "comment_id")
+        user = _graph_id(ig_user_id, "ig_user_id")
         fields = f"mentioned_comment.comment_id({comment}){{{self.COMMENT_FIELDS}}}"
-        return self._get_json(_graph_id(ig_user_id, "ig_user_id"), {"fields": fields})
+        try:
+            return self._get_json(user, {"fields": fields})
+        except PlatformError as exc:
+            # A refused field would fail every mention for good: without the author's
+            # name the mention still arrives.
+            if exc.status != 400 or "username" not in exc.message:
+                raise
+            log.warning("instagram refused the username field; fetching without it")
+        fields = f"mentioned_comment.comment_id({comment}){{{self.DOCUMENTED_COMMENT_FIELDS}}}"
+        return self._get_json(user, {"fields": fields})
 
     def mentioned_media(self, ig_user_id: str, media_id: str) -> dict[str, Any]:
         """GET /{ig-user-id}?fields=mentioned_media.media_id({id}){...} ->

@@ -404,6 +404,31 @@ def test_instagram_mentioned_comment_asks_for_the_documented_fields(mock, ig):
     assert (mention.text, mention.author_handle) == ("@bluebottle challenge?", "coffee.critic")
 
 
+def test_instagram_mentioned_comment_does_without_a_refused_username_field(mock, ig):
+    refused = {
+        "error": {
+            "message": "(#100) Tried accessing nonexisting field (username) on node type "
+            "(IGComment)",
+            "type": "OAuthException",
+            "code": 100,
+        }
+    }
+    body = fixture_json("meta/instagram_mentioned_comment.json")
+    body["mentioned_comment"].pop("username", None)
+    route = mock.get(GRAPH).mock(
+        side_effect=[httpx.Response(400, json=refused), httpx.Response(200, json=body)]
+    )
+
+    answer = ig.mentioned_comment(IG_USER, "17894227972186120")
+
+    assert route.calls.last.request.url.params["fields"] == (
+        "mentioned_comment.comment_id(17894227972186120)"
+        "{id,text,timestamp,like_count,media{id,permalink}}"
+    )
+    mention = meta.parse_mentioned_comment(answer, _stub("17894227972186120", Kind.COMMENT))
+    assert mention.text == "@bluebottle challenge?"
+
+
 def test_instagram_mentioned_media_asks_for_the_documented_fields(mock, ig):
     route = mock.get(GRAPH).respond(json=fixture_json("meta/instagram_mentioned_media.json"))
 
