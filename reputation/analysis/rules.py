@@ -21,6 +21,7 @@ pattern whose anchors are wrong silently never fires (the tests catch this per r
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -94,9 +95,31 @@ def _unleet(match: re.Match[str]) -> str:
     return match.group(0).translate(_LEET)
 
 
+# Letters NFKD may change: anything outside ASCII and æøå (a C-level pre-check; most
+# Norwegian text has nothing else and skips normalisation).
+_FOLDABLE = re.compile(r"[^\x00-\x7fæøåÆØÅ\u2018\u2019]")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def fold(low: str) -> str:
+    """Accents and look-alike letters folded to plain letters ("ŷou" -> "you", "ţo" ->
+    "to", full-width "ｋｉｌｌ" -> "kill"), keeping Norwegian æ, ø and å (NFKD splits å into
+    a + ring, which is put back). Only for the threat/harassment view of the text."""
+    if low.isascii() or not _FOLDABLE.search(low):
+        return low
+    decomposed = unicodedata.normalize("NFKD", low)
+    if decomposed == low:
+        return low
+    if "a\u030a" in decomposed:
+        decomposed = decomposed.replace("a\u030a", "\x00")
+        return _COMBINING.sub("", decomposed).replace("\x00", "å")
+    return _COMBINING.sub("", decomposed)
+
+
 def prepare(text: str) -> Prepared:
     low = lower(text)
-    norm = _MIXED_WORD.sub(_unleet, low) if _LEETABLE.search(low) else low
+    norm = fold(low)
+    norm = _MIXED_WORD.sub(_unleet, norm) if _LEETABLE.search(norm) else norm
     if "!" in norm or "|" in norm:
         norm = _MASK_IN_WORD.sub("i", norm)
     if "$" in norm:
@@ -114,6 +137,9 @@ class Rule:
     anchors: frozenset[str]  # run only if one of these words is a token of the text
     substrings: tuple[str, ...]  # ... or one of these occurs anywhere in the text
     pattern: re.Pattern[str]
+    # and, if not empty, one of these words is a token too: a second word every match
+    # needs ("hope" and a violent word), so that common anchors do not run the regex
+    also: frozenset[str] = frozenset()
 
 
 class RuleSet:
@@ -139,7 +165,13 @@ class RuleSet:
         for sub, i in self._by_substring:
             if i not in hits and sub in text:
                 hits.add(i)
-        return [self.rules[i] for i in sorted(hits)]
+        rules = self.rules
+        tokens = prep.tokens
+        return [
+            rules[i]
+            for i in sorted(hits)
+            if not rules[i].also or not tokens.isdisjoint(rules[i].also)
+        ]
 
 
 def _set(words: str) -> frozenset[str]:
@@ -165,9 +197,15 @@ def _forms(words: str) -> set[str]:
     return out
 
 
-def _rule(anchors: str | set[str], pattern: str, substrings: tuple[str, ...] = ()) -> Rule:
+def _rule(
+    anchors: str | set[str],
+    pattern: str,
+    substrings: tuple[str, ...] = (),
+    also: str | set[str] = "",
+) -> Rule:
     words = set(anchors.split()) if isinstance(anchors, str) else anchors
-    return Rule(frozenset(words), substrings, re.compile(pattern))
+    second = set(also.split()) if isinstance(also, str) else also
+    return Rule(frozenset(words), substrings, re.compile(pattern), frozenset(second))
 
 
 def run_rules(rules: RuleSet, prep: Prepared, text: str, limit: int = 3) -> list[str]:
@@ -190,44 +228,123 @@ def run_rules(rules: RuleSet, prep: Prepared, text: str, limit: int = 3) -> list
 # "the wait killed me", "killer service", "this pain is killing me" and "I'd kill for
 # their cheesecake" (target "for ...") never match.
 # ---------------------------------------------------------------------------------------
-_PERSON = _w(
-    "doctors? dr dentists? nurses? staff owners? receptionists? managers? surgeons? "
-    "hygienists? therapists? employees? workers? boss people family kids? children wife "
-    "husband daughter son mother mom mum dad father girlfriend boyfriend man woman guy "
-    "girl lady bitch(?:es)? bastards? idiots? cunts? whores? assholes? fuckers? pigs? dogs?"
+# Person nouns a threat can be aimed at, singular and plural (`_plural` adds s/es):
+# clinic roles, kin, generic people words, the groups hate speech targets, and insults
+# used as nouns. A determiner and up to two modifiers may precede ("that trans person",
+# "the next gay person", "their fucking doctor").
+_PERSON_NOUNS = (
+    "doctor dr dentist nurse staff owner receptionist manager surgeon hygienist therapist "
+    "employee worker boss family kid wife husband daughter son mother mom mum dad father "
+    "girlfriend boyfriend man woman guy girl boy lady gentleman person human baby patient "
+    "client customer neighbou?r friend folk bitch bastard idiot cunt whore asshole fucker "
+    "pig dog muslim jew christian catholic immigrant migrant refugee foreigner arab mexican "
+    "gay lesbian homosexual transgender tranny queer feminist liberal conservative democrat "
+    "republican leftist nationalist protester protestor rioter cop officer politician "
+    "journalist animal savage rat nigger nigga faggot fag retard kike spic chink paki wetback "
+    "gook raghead towelhead"
+)
+_IRREGULAR_PLURALS = "people men women children ladies babies families police scum vermin"
+_PERSON = _w(" ".join(f"{n}(?:s|es)?" for n in _PERSON_NOUNS.split()) + " " + _IRREGULAR_PLURALS)
+# Groups named without a determiner: "kill immigrants", "get rid of gay people".
+_GROUP = (
+    r"(?:[\w-]+ )?(?:people|persons|folks|women|men|children|kids|humans|muslims|jews|"
+    r"christians|immigrants|migrants|refugees|foreigners|arabs|mexicans|gays|lesbians|"
+    r"homosexuals|transgenders|trannies|queers|feminists|liberals|leftists|protesters|"
+    r"protestors|rioters|cops|niggers|niggas|faggots|fags|retards|kikes|spics|chinks|pakis)"
 )
 _PLACE = _w(
     "place clinic office building shop store practice house home salon spa business "
-    "restaurant hospital surgery premises establishment joint dump car school"
+    "restaurant hospital surgery premises establishment joint dump cars? school windows? "
+    "tires tyres"
 )
-_DET = _w("the this that your ur their his her those these ya")
-_TARGET = (
-    r"(?:you|u|ya|yo|yall|y'all|you all|him|her|them|every(?:one|body|1)|all of (?:you|u|them)"
-    rf"|{_DET} (?:\w+ )?{_PERSON}\b|{_DET} (?:\w+ )?{_PLACE}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
+_DET = _w(
+    "the this that your ur yo their his her those these ya a an any every each all some thy "
+    r"one\ of\ (?:the|those|these|your) every\ single all\ of\ (?:the|these|those)"
+)
+# Pronouns end at a word boundary: without it "u" matched the start of "underlying"
+# and "us" ("shoot us a message"), "ya"/"yo" of "yard"/"your", "her" of "here".
+_PRON = r"(?:you|u|ya|yall|y'all|you all|him|her|them|em|thee)\b"
+# A human target: pronoun, everyone/someone, determiner + person noun, a group, a name.
+_HUMAN = (
+    rf"(?:{_PRON}|every(?:one|body|1)\b|(?:some|any)(?:one|body)\b"
+    r"|every (?:last |single )?one of (?:you|u|them|those|these|\w+)\b|all of (?:you|u|them)\b"
+    rf"|{_DET} (?:[\w-]+ ){{0,2}}?{_PERSON}\b|{_GROUP}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
+)
+_TARGET = rf"(?:{_HUMAN}|{_DET} (?:\w+ )?{_PLACE}\b)"
+# What may follow a target without making the phrase harmless: "shoot you a message",
+# "burn you a copy", "kick them out of the practice", "hurt the doctor's reputation".
+_NOT_HARM = (
+    r"(?! (?:a|an|some|over|me|us) (?:\w+ )?(?:message|e-?mail|mail|text|note|line|dm|pm|call|"
+    r"look|reply|copy|cd|link|invite|quote|smile|glance|letter|review)s?\b| out of\b|')"
 )
 # Words that may sit between the subject and the violent verb ("I will fucking kill",
 # "we're gonna come back and burn"). Negations are deliberately absent ("I would never").
 _MODAL = _w(
-    "'ll 'd 'm 're ll d m re will wil would could shall should might am are gonna gona "
-    "going gon finna to want wanna about plan intend swear promise just really literally "
-    "fucking fuckin fkn definitely personally gladly totally actually come coming and "
-    "back go then so i gotta have need must can myself ourselves find track you down"
+    "'ll 'd 'm 're 'ma ll d m re will wil would could shall shalt should might am are gonna "
+    "gona going gon finna to want wanna about plan intend swear promise just really literally "
+    "fucking fuckin fkn definitely personally gladly happily totally actually come coming and "
+    "back go then so i gotta have need must can myself ourselves find track you down keep "
+    "start one day soon"
 )
 _VIOLENT_WORDS = (
     "kill murder shoot stab strangle choke beat bash punch hurt rape slit slaughter butcher "
     "torch burn bomb blow gut behead hang lynch execute break smash kick attack assault "
-    "poison"
+    "poison torture drown mutilate maim massacre exterminate decapitate smack slap whack "
+    "stomp suffocate smother castrate crucify shank eradicate"
 )
 _VIOLENT = _w(
-    r"kil{1,2} murder sho{1,2}t stab strangle choke beat bash punch hurt rape slit slaughter "
-    r"butcher torch burn bomb blow\ up gut behead hang lynch execute break smash kick "
-    r"attack assault poison run\ over pepper\ spray mace tase taze"
+    r"kil{1,2} murder sho{1,2}t stab{1,2} strangle choke beat bash punch hurt rape slit "
+    r"slaughter butcher torch burn bomb blow\ up gut{1,2} behead hang lynch execute break smash "
+    r"kick attack assault poison run\ over pepper\ spray mace tase taze torture drown mutilate "
+    r"maim massacre exterminate decapitate smack slap{1,2} whack stomp suffocate smother "
+    r"castrate crucify shank eradicate"
 )
+_INFL = r"(?:s|es|ed|d|en|ing|in)?"
 _VIOLENT_ANCHORS = _forms(_VIOLENT_WORDS) | _set(
-    "kil shot burnt broke broken hung beaten blew blown run ran pepper mace tase taze"
+    "kil shot burnt broke broken hung beaten blew blown run ran pepper mace tase taze "
+    "stabin slapin killin shootin beatin"
 )
-_SUBJECT = r"\b(?:i|we|ima|imma|i'ma|ill|im|me and my (?:\w+ )?(?:boys|friends|brothers?))\b"
-_BODY = _w("throat neck head face skull legs? arms? jaw knees? bones balls ass eyes? brains? guts")
+# Verbs only aimed at people count: "eradicate those people", not "eradicate the infection".
+_HUMAN_ONLY_VERBS = _w(r"eradicate exterminate eliminate get\ rid\ of put\ an\ end\ to wipe\ out")
+_SUBJECT_WORDS = "i we ima imma ill im let lets me"
+_SUBJECT = (
+    r"\b(?:i|we|ima|imma|i'ma|ill|im|let's|lets|let us"
+    r"|me and my (?:\w+ )?(?:boys|friends|brothers?))\b"
+)
+_BODY = _w(
+    "throats? necks? heads? faces? skulls? legs? arms? jaws? knees? kneecaps? bones balls "
+    "ass(?:es)? eyes? brains? guts hands? fingers? noses? spines? genitals"
+)
+_BODY_WORDS = (
+    "throat throats neck necks head heads face faces skull skulls leg legs arm arms jaw jaws "
+    "knee knees kneecap kneecaps bones balls ass asses eye eyes brain brains guts hand hands "
+    "finger fingers nose noses spine spines genitals"
+)
+_BODY_VERB = (
+    "cut slit break snap smash crush rip bash punch kick stab shoot blow cave sever chop "
+    "slice slash gouge tear stomp mutilate"
+)
+_BODY_VERB_RE = _w(_BODY_VERB.replace("stab", "stab{1,2}").replace("shoot", "sho{1,2}t"))
+_BODY_ANCHORS = _forms(_BODY_VERB) | _set("broke broken tore torn shot stabbed cutting")
+# Violent past participles, for passive, normative and wished forms ("should be shot",
+# "ought to be executed", "I wish they would be shot"). "fired" (dismissed) is absent on
+# purpose; "shot down" (an idea), "hung up" (a phone) and "executed properly" (a plan)
+# are excluded after the participle.
+_PARTICIPLE = (
+    r"(?:shot(?! down)|killed|hanged|hung(?! up| out| on)|murdered|stabbed|lynched|beaten|"
+    r"executed(?! (?:properly|correctly|well|better|carefully|quickly|flawlessly|as|on|by|in|"
+    r"with|according))|burn(?:ed|t) (?:at the stake|alive|to death)|tortured|gassed|"
+    r"exterminated|slaughtered|strangled|drowned|beheaded|decapitated|castrated|raped|"
+    r"butchered|massacred|mutilated|maimed|crucified|stoned(?: to death)|lined up and shot|"
+    r"hunted down|skinned alive|run over|put to death|nuked|bombed)"
+)
+_PARTICIPLE_ANCHORS = _set(
+    "shot killed hanged hung murdered stabbed lynched beaten executed burned burnt tortured "
+    "gassed exterminated slaughtered strangled drowned beheaded decapitated castrated raped "
+    "butchered massacred mutilated maimed crucified stoned lined hunted skinned run put "
+    "nuked bombed"
+)
+_PLACE_DET = _w("the this that your ur their his her those these ya")
 _PREMISES_VERB = _w(
     r"burn(?:s|ing)? torch(?:es|ing)? fire\ ?bomb(?:s|ing)? bomb(?:s|ing)? blow(?:s|ing)?\ up "
     r"sho{1,2}t(?:s|ing)?\ up set\ fire\ to set\ on\ fire"
@@ -249,8 +366,27 @@ THREAT_EN = [
     # "I will kill you", "we're gonna come back and shoot the doctor"
     _rule(
         _VIOLENT_ANCHORS,
-        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} {_VIOLENT}(?:s|ed|ing)? "
-        rf"(?:\w+ )?{_TARGET}(?: down| to the ground)?",
+        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} {_VIOLENT}{_INFL} "
+        rf"(?:(?:up|down|out|at|on|off|in|into|the fuck out of|the hell out of) )?{_TARGET}"
+        rf"{_NOT_HARM}(?: down| to the ground| to death)?",
+        also=_SUBJECT_WORDS,
+    ),
+    # verbs that are only threats when aimed at people: "we should get rid of X", "let's
+    # eradicate those X", "we are going to put an end to all X", "make those X suffer"
+    _rule(
+        "eradicate eradicating exterminate exterminating eliminate eliminating rid end wipe "
+        "make suffer bleed",
+        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:{_HUMAN_ONLY_VERBS}{_INFL} "
+        rf"(?:all )?{_HUMAN}|make {_HUMAN} (?:suffer|bleed|scream|beg for (?:mercy|death)))"
+        rf"{_NOT_HARM}",
+    ),
+    # ending a life: "I want to end every X's life", "arrange to have your life terminated"
+    _rule(
+        "life lives",
+        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:end|take|terminate) "
+        r"(?:your|ur|his|her|their|thy|every|all|those|these|that|the|a|an)(?: [\w-]+){0,2}?"
+        r"(?:'s|s')? li(?:fe|ves)\b(?! savings| insurance| sentence| policy| support)"
+        r"|\b(?:have|get|see) (?:your|ur|his|her|their) li(?:fe|ves) (?:terminated|ended|taken)\b",
     ),
     # spaced-out words joined by normalisation: "k i l l y o u" -> "killyou"
     _rule(
@@ -260,9 +396,9 @@ THREAT_EN = [
         substrings=("kil", "murder", "shot", "shoot", "stab", "rape"),
     ),
     _rule(
-        "destroy end ruin",
+        "destroy end ruin finish",
         r"\b(?:i|we)(?:'ll| will|ll| am going to|'m going to|'m gonna| am gonna) "
-        r"(?:destroy|end|ruin) (?:you|u|ya|him|her|them)\b",
+        r"(?:destroy|end|ruin|finish) (?:you|u|ya|him|her|them)\b(?! off (?:with|the))",
     ),
     # "I'll come back with a gun", "we will bring a knife"
     _rule(
@@ -275,14 +411,30 @@ THREAT_EN = [
     # and the bare "kill you" / "shoot u all" of short abusive posts
     _rule(
         _VIOLENT_ANCHORS,
-        rf"(?:^|[.!?,] )(?:gonna|going to|finna|about to) {_VIOLENT} {_TARGET}"
-        r"|(?:^|[.!?,] )(?:kil{1,2}|murder|sho{1,2}t|stab|rape) (?:you|u|ya|yall|y'all)\b",
+        rf"(?:^|[.!?,] )(?:gonna|going to|finna|about to) {_VIOLENT} {_TARGET}{_NOT_HARM}",
+        also="gonna going finna about",
+    ),
+    _rule(
+        "kil kill killl murder shot shoot stab rape",
+        r"(?:^|[.!?,] )(?:kil{1,2}|murder|sho{1,2}t|stab|rape) (?:you|u|ya|yall|y'all)\b",
     ),
     # body-part violence: "slit your throat", "break your legs"
     _rule(
-        "cut slit break snap smash crush rip bash punch kick stab shoot blow cave",
-        rf"\b(?:cut|slit|break|snap|smash|crush|rip|bash|punch|kick|stab|shoot|blow|cave) "
-        rf"(?:off |in |out )?(?:your|ur|yo|his|her|their|there|thier) (?:\w+ )?{_BODY}\b",
+        _BODY_ANCHORS,
+        rf"\b{_BODY_VERB_RE}{_INFL} (?:off |of |in |out |open )?(?:your|ur|yo|his|her|their|there|"
+        rf"thier|thy|thine) (?:[\w-]+ ){{0,2}}?{_BODY}\b"
+        # "snap that X neck of yours", "snap the necks of all those X"
+        rf"|\b{_BODY_VERB_RE}{_INFL} (?:that|this|the) (?:[\w-]+ ){{0,2}}?{_BODY} of "
+        r"(?:yours|his|hers|theirs|(?:all |every |each )?(?:those|these|the|you|them)\b)",
+        also=_BODY_WORDS,
+    ),
+    # passive: "if only X like you all had their throats cut"
+    _rule(
+        "cut slit slashed smashed bashed broken crushed snapped ripped blown caved kicked "
+        "chopped severed gouged",
+        rf"\b(?:had|have|has|get|gets|got|getting) (?:their|your|ur|his|her|thy) "
+        rf"(?:[\w-]+ ){{0,2}}?{_BODY} (?:cut|slit|slashed|smashed|bashed|broken|crushed|snapped|"
+        r"ripped|blown|caved|kicked|chopped|severed|gouged)\b",
     ),
     # "beat a protesters ass", "kick every one of their asses"
     _rule(
@@ -292,16 +444,20 @@ THREAT_EN = [
     ),
     _rule(
         "bullet knife blade bat",
-        rf"\b(?:bullet|knife|blade|bat) (?:in|through|into) (?:your|ur|his|her|their) {_BODY}",
+        rf"\b(?:bullet|knife|blade|bat) (?:in|through|into) (?:your|ur|his|her|their) {_BODY}\b",
     ),
     _rule("beat", r"\bbeat (?:the )?(?:living )?(?:shit|crap|hell|life|daylights) out of\b"),
     # commands and wishes against a group: "kill all protesters", "shoot these animals"
     _rule(
-        "kill murder shoot stab slaughter hang lynch behead bomb gun mow",
-        r"\b(?:kill|murder|shoot|stab|slaughter|hang|lynch|behead|bomb|gun down|mow down) "
+        "kill murder shoot stab slaughter hang lynch behead bomb gun mow torture drown "
+        "exterminate gas nuke execute rape strangle massacre",
+        r"\b(?:kill|murder|shoot|stab|slaughter|hang|lynch|behead|bomb|gun down|mow down|torture|"
+        r"drown|exterminate|gas|nuke|execute|rape|strangle|massacre) "
         r"(?:all|every|these|those|each)(?: of)?(?: the| them| these| those)? ?"
-        r"(?!(?:germs?|bacteria|bugs?|pests?|weeds?|pain|time|hair|mood|vibes?|nerves?|"
-        r"calories|cells?|viruses?|odou?rs?)\b)\w+",
+        r"(?!(?:the|these|those|germs?|bacteria|bugs?|pests?|weeds?|pain|time|hair|mood|vibes?|nerves?|"
+        r"calories|cells?|viruses?|odou?rs?|sorrows?|plans?|orders?|tasks?|photos?|pictures?|"
+        r"pics?|shots?|e?mails?|messages?|lights?|fat|files?|records?|papers?|documents?|"
+        r"candles?|insects?|mice|flies|mosquito(?:e?s)?|cockroach(?:es)?|ideas?)\b)\w+",
     ),
     # vehicles as weapons: "run them over", "should have ran these fucks over", "plow through"
     _rule(
@@ -340,12 +496,12 @@ THREAT_EN = [
     # premises: "burn this place down", "burn down the clinic", "bomb the office"
     _rule(
         _PREMISES_ANCHORS,
-        rf"\b{_PREMISES_VERB} (?:down )?(?:it|{_DET} (?:\w+ )?{_PLACE}|{_DET} (?:whole )?\w+)"
-        r" (?:down|to the ground)\b",
+        rf"\b{_PREMISES_VERB} (?:down )?(?:it|{_PLACE_DET} (?:\w+ )?{_PLACE}"
+        rf"|{_PLACE_DET} (?:whole )?\w+) (?:down|to the ground)\b",
     ),
     _rule(
         _PREMISES_ANCHORS,
-        rf"\b{_PREMISES_VERB} (?:down )?{_DET} (?:whole |fucking |damn )?(?:\w+ )?{_PLACE}\b",
+        rf"\b{_PREMISES_VERB} (?:down )?{_PLACE_DET} (?:whole |fucking |damn )?(?:\w+ )?{_PLACE}\b",
     ),
     _rule(
         "burn burns burning", r"\bburn(?:s|ing)? (?:it|them|you|u|yall|everything) (?:all )?down"
@@ -360,7 +516,11 @@ THREAT_EN = [
     # direct second-person threats
     _rule(
         "die hurt shot coming next",
-        rf"\b{_YOU_WILL} (?:fucking )?(?:die|get hurt|get shot|get what'?s coming|be next)\b",
+        rf"\b(?:you|u|ya)(?: and (?:your|ur) \w+)?{_YOU_WILL[len('(?:you|u|ya)') :]}"
+        r"(?: (?:fucking|soon|all|surely|definitely|slowly))? "
+        r"(?:die|get hurt|get shot|get what'?s coming|be next)\b"
+        r"(?! (?:of|from) (?:boredom|old age|laughter|laughing|embarrassment|shame|thirst|"
+        r"hunger)| waiting| laughing| before| in (?:the|their|that) waiting)",
     ),
     _rule(
         "dead",
@@ -386,6 +546,37 @@ THREAT_EN = [
         r"\bwait (?:till|until|til) (?:i|we) (?:get|find|catch|see) (?:you|u|him|her|them)\b",
     ),
     _rule("hands", r"\bget (?:my|our) hands on (?:you|u|him|her|them)\b"),
+    # "X will die a horrible death at my hands", "you've signed your own death warrant"
+    _rule(
+        "hands warrant",
+        r"\b(?:die|dies|death|killed|suffer)\b[^.!?]{0,40}\bat (?:my|our) hands\b"
+        r"|\bsign(?:ed)? (?:your|ur|his|her|their) (?:own )?death warrant",
+    ),
+    # no violent verb, still a threat: "something bad will happen to you" (subject to the
+    # reader-warning guard: "if you skip flossing, something bad will happen to you")
+    _rule(
+        "happen happened happens",
+        r"\bsomething (?:bad|terrible|awful|nasty|unfortunate|horrible) (?:will|is going to|"
+        r"gonna|might|could|is about to|is gonna) happen to (?:you|u|ya|him|her|them|"
+        r"your (?:family|kids|children|wife|husband|daughter|son|loved ones))\b"
+        r"|\bshame if something (?:bad )?(?:happened|were to happen|happens) to\b",
+    ),
+    _rule(
+        "see coming",
+        r"\b(?:you|u)(?: will|'ll| wil|ll)? (?:won'?t|will not|wont|never|will never|'ll never) "
+        r"see (?:it|us|me|this) coming\b",
+    ),
+    _rule(
+        "looking hunting searching",
+        r"\b(?:i|we)(?:'ll| will| might| may|'re going to| are going to|'m going to| am going to|"
+        r"'re gonna| are gonna|'m gonna)(?: \w+)? (?:start )?(?:looking|hunting|searching) for "
+        r"(?:you|u|him|her|them)\b",
+    ),
+    _rule(
+        "threat promise",
+        r"\b(?:this|that|it)(?:'s| is) (?:a|not a|no|an actual|a real) threat(?= ?(?:[.!,]|$))"
+        r"|\bnot a threat,? (?:it'?s |this is )?a promise",
+    ),
     _rule("dead", r"\bsho{1,2}t(?:ing)? (?:you|u|him|her|them|em|every\w*) (?:all )?dead\b"),
     _rule(
         "waiting",
@@ -405,35 +596,117 @@ THREAT_EN = [
     _rule(
         "hope",
         r"\b(?:i )?hope (?:you|u|he|she|they|your \w+|the \w+)(?: \w+){0,2} "
-        r"(?:die|dies|rot|burns?|gets? (?:cancer|shot|killed|raped|hurt|stabbed))\b",
+        r"(?:die|dies|rot|burns?|gets? (?:cancer|shot|killed|raped|hurt|stabbed))\b"
+        r"(?! down| off| out| the (?:old|records|files|papers|trash|rubbish))",
+    ),
+    # wishes: "I wish all X would be shot", "i hope you get bowel cancer", "I hope someone
+    # cuts off your hands", "I would love to see those X suffer"
+    _rule(
+        "hope hoping hopes wish wishes wishing pray praying",
+        rf"\b(?:hope|hoping|wish|wishing|pray|praying)(?: that)? (?:he|she|they|\w+ like you|"
+        rf"{_HUMAN})(?: [\w']+){{0,3}}? (?:(?:gets?|got|be|are|were|was|is|getting) (?:all |\w+ )?"
+        rf"(?:{_PARTICIPLE}|cancer|aids|hit by a (?:car|bus|truck|train))|(?:die|dies|died|rot|"
+        r"rots|suffer|suffers|drop dead|croak)\b(?! down| off| out| of (?:boredom|laughter)))",
+        also=_PARTICIPLE_ANCHORS
+        | _set("die dies died dead rot rots cancer aids suffer suffers croak hit"),
+    ),
+    _rule(
+        "hope hoping hopes wish wishes wishing pray praying",
+        rf"\b(?:hope|wish|pray)\w*(?: that)? (?:some(?:one|body)|somebody|a \w+) "
+        rf"(?:\w+ )?(?:{_VIOLENT}|cut|put an end to){_INFL} (?:off |of )?{_HUMAN}",
+        also=_VIOLENT_ANCHORS | _set("cut cuts end"),
+    ),
+    _rule(
+        "suffer bleed die dead burn hang",
+        rf"\b(?:love|like|want|wanna|going|glad|happy) to see {_HUMAN} "
+        r"(?:suffer|bleed|die|dead|burn|hang|(?:get |be )?(?:shot|killed|hanged|hung|executed|"
+        r"murdered|tortured))\b",
     ),
     _rule(
         "die",
-        r"\b(?:go|should|deserve to|deserves to|need to|needs to|ought to) (?:fucking )?die\b",
+        r"\b(?:go|should|deserve to|deserves to|deserved to|need to|needs to|ought to|must) "
+        r"(?:all |just |fucking )?die\b(?! (?:of|from|laughing|trying|waiting|for))",
     ),
     _rule("die", r"\bdie in a (?:fire|hole|ditch)\b"),
     _rule(
-        "someone",
-        r"\bsomeone (?:should|needs to|ought to|will|is going to|gonna) "
-        r"(?:kill|shoot|stab|burn|bomb|hurt|beat|murder|hang)\b",
+        "someone somebody",
+        r"\bsome(?:one|body) (?:should|needs to|ought to|will|is going to|gonna) "
+        r"(?:kill|shoot|stab|burn|bomb|hurt|beat|murder|hang)\b"
+        r"(?! (?:the|this|that) (?:pain|time|music|mood|vibe|lights?|idea|plan)\b)"
+        # more verbs, aimed at people: "if only someone would strangle those X"
+        rf"|\bsome(?:one|body) (?:should|needs to|ought to|will|would|is going to|gonna|has to|"
+        rf"must|could|better|please)(?: just| really| finally| fucking| go| come and)* "
+        rf"(?:{_VIOLENT}|snap|cut|put an end to|get rid of) (?:off |the \w+ of (?:all )?)?{_HUMAN}",
+    ),
+    # normative and passive: "X ought to be executed", "should be burned at the stake",
+    # "who deserved to be shot dead", "should have been hanged"
+    _rule(
+        _PARTICIPLE_ANCHORS,
+        r"\b(?:should|shall|must|ought to|deserves?|deserved|deserving|needs?|has|have|gotta|"
+        rf"had better)(?: to)?(?: (?:all|just|each|really|fucking|have|be|also|simply|"
+        rf"publicly|literally))* (?:be|get|been) {_PARTICIPLE}\b",
+        also="should shall must ought deserve deserves deserved deserving need needs has have "
+        "gotta had",
+    ),
+    # counterfactual and conditional: "X like you would all be dead", "better off without
+    # you", "if only those X were eradicated"
+    _rule(
+        "dead without",
+        r"\b(?:would|should|will|'d) all be dead\b"
+        r"|\blike (?:you|u|them)(?: all)? (?:would|should|'d|will)(?: all)? be dead\b"
+        r"|\bworld (?:would|will) be (?:a )?better (?:off|place) without (?:you|u|them|people"
+        r"|(?:\w+ ){1,2}like (?:you|u|them))\b",
     ),
     _rule(
-        "shot killed hanged hung murdered stabbed lynched beaten",
-        r"\b(?:should|deserves? to|needs? to|ought to) (?:all |just |each )?(?:be|get) "
-        r"(?:shot|killed|hanged|hung|murdered|stabbed|lynched|beaten|run over)\b",
+        _PARTICIPLE_ANCHORS | _set("eradicated wiped eliminated dead"),
+        rf"\bif (?:all |only )?(?:those|these|all|the) (?:[\w-]+ ){{0,2}}?{_PERSON} (?:were|was|"
+        rf"got|would be|could be|are)(?: all| just)? (?:{_PARTICIPLE}|eradicated|wiped out|"
+        r"eliminated|dead)\b",
+        also="if",
+    ),
+    # gerund as a norm: "murdering an X like you should be decriminalised"
+    _rule(
+        "killing murdering raping shooting stabbing lynching hanging torturing beating",
+        r"\b(?:killing|murdering|raping|shooting|stabbing|lynching|hanging|torturing|beating) "
+        r"(?:a|an|the|those|these|all|every|any) (?:[\w-]+ ){0,4}?(?:should|must|ought to) "
+        r"(?:be (?:legal|legali[sz]ed|decriminali[sz]ed|allowed|encouraged|mandatory|rewarded|"
+        r"a sport)|not be (?:illegal|a crime|punished|prosecuted)|n't be (?:illegal|a crime|"
+        r"punished|prosecuted))\b",
+    ),
+    # "death to all X", "execution is the only solution for those X"
+    _rule("death", r"(?<!to )\bdeath to (?!(?:be|do|say|see|me|us|it)\b)\w+"),
+    _rule(
+        "solution answer option cure",
+        r"\b(?:execution|extermination|genocide|killing them|death|a bullet|mass murder|"
+        r"the gas chamber|the rope)s? (?:is|are|would be) the (?:only|final|best|real) "
+        r"(?:solution|answer|option|cure)\b",
+    ),
+    # premises and property: "throw a brick through ur window", "slash your tires"
+    _rule(
+        "brick bricks rock rocks stone stones molotov acid",
+        r"\b(?:throw|throws|threw|throwing|toss|chuck|put|hurl)\w* (?:a |some )?(?:brick|rock|"
+        r"stone|molotov|cocktail|acid)s? (?:through|at|into|in|on) (?:your|ur|yo|the|their|his|"
+        r"her|this|that)\b",
     ),
     # veiled threats: subject to the reader-warning guard in threat_matches()
     _rule(
         "regret sorry pay",
         r"\b(?:you|u|ya|you all|yall)(?:'ll| will|ll|'re going to| are going to) "
         r"(?:regret|be sorry|pay)\b(?! (?:booking|going|choosing|coming|paying|using|visiting|"
-        r"buying|trusting|it if|for (?:it|the|their|a )|the (?:price|bill)))",
+        r"buying|trusting|it if|for (?:it|the|their|a |parking)|the (?:price|bill)|through|extra|"
+        r"more|double|twice|less|full|out of|a (?:fortune|lot)|\$?\d))",
     ),
 ]
 
 _NO_PERSON = _w(
     "deg dere han ham henne dem alle legen tannlegen sykepleieren personalet eieren sjefen "
     "resepsjonisten damen mannen jævelen fitta hora kjerringa familien\\ din barna\\ dine"
+)
+# any person or group: "en innvandrer", "alle muslimer", "de jævla folka"
+_NO_PERSON = (
+    rf"(?:{_NO_PERSON}|(?:en|ei|et|alle|hver|disse|de|dem|dere) (?:[\w-]+ ){{0,2}}?(?:person|"
+    r"personer|folk|folka|mann|menn|kvinne|kvinner|dame|damer|barn|unger|innvandrere?|"
+    r"innvandrerne|muslimer|muslimene|muslim|jøder|jødene|jøde|homser|homsene|homse))"
 )
 _NO_PLACE = _w(
     "stedet klinikken kontoret huset bygget salongen butikken praksisen lokalet lokalene "
@@ -442,11 +715,11 @@ _NO_PLACE = _w(
 _NO_SUBJ = r"\b(?:jeg|je|eg|æ|vi|me)\b"
 _NO_MODAL = _w(
     "skal ska kommer til å a vil kan må tenker har lyst bare faen jævla personlig gå komme "
-    "og tilbake finne"
+    "og tilbake finne gjerne snart ha lyst\\ til"
 )
 _NO_VIOLENT_VERBS = (
     "drepe drep skyte skyt knivstikke stikke banke denge slå kverke voldta skade ta finne "
-    "knuse sprenge brenne tenne kaste"
+    "knuse sprenge brenne tenne kaste torturere henge kvele drukne halshugge utrydde"
 )
 _NO_VIOLENT = _w(
     _NO_VIOLENT_VERBS.replace("tenne", "tenne\\ på").replace("kaste", "kaste\\ stein\\ på")
@@ -485,7 +758,38 @@ THREAT_NO = [
         "dør dauer",
         r"\b(?:håper|ønsker) (?:at )?(?:du|dere|han|hun|legen|tannlegen) (?:\w+ )?(?:dør|dauer)\b",
     ),
-    _rule("skytes drepes henges brennes", r"\bburde (?:\w+ )?(?:skytes|drepes|henges|brennes)\b"),
+    # normative: "burde skytes", "bør henges", "fortjener å bli drept", "burde blitt skutt"
+    _rule(
+        "skytes drepes henges brennes henrettes tortureres utryddes skutt drept hengt "
+        "henrettet torturert utryddet knivstukket voldtatt dø",
+        r"\b(?:burde|bør|skulle|må|fortjener å|fortjente å)(?: (?!ikke\b)\w+){0,2}? "
+        r"(?:(?:bli|blitt|ha blitt) )?(?:skytes|drepes|henges|brennes|henrettes|tortureres|"
+        r"utryddes|skutt|drept|hengt|henrettet|torturert|utryddet|knivstukket|voldtatt)\b"
+        r"|\bfortjen(?:er|te) å dø\b",
+    ),
+    # wishes: "jeg håper du dør", "skulle ønske dere var døde", "håper legen får kreft"
+    _rule(
+        "dør dauer døde død skutt drept voldtatt påkjørt overkjørt knivstukket kreft",
+        r"\b(?:håper|ønsker|skulle ønske)(?: at)? (?:du|dere|han|hun|de|dem|\w+en|alle \w+)"
+        r"(?: \w+){0,2}? (?:dør|dauer|døde|var døde?|blir (?:skutt|drept|voldtatt|påkjørt|"
+        r"overkjørt|knivstukket)|får kreft)\b",
+    ),
+    # "død over alle X", commands against groups: "drep alle", "skyt dem"
+    _rule("død", r"\bdød over (?:alle |de |dere |disse )?\w+"),
+    _rule(
+        "drep skyt heng knivstikk brenn voldta utrydd",
+        r"\b(?:drep|skyt|heng|knivstikk|brenn|voldta|utrydd) (?:alle|dem|de|disse|dere|"
+        r"hver eneste)\b(?! (?:bakteriene|bakterier|ugresset|smertene|tankene|kalorier|"
+        r"kaloriene|bildene|filene|papirene))",
+    ),
+    # veiled: "noe vondt kommer til å skje med deg" (reader-warning guard applies)
+    _rule(
+        "skje hende skulderen talte komme",
+        r"\bnoe (?:vondt|galt|ille|fælt|stygt) (?:kommer til å|vil|skal|kan) (?:skje|hende) "
+        r"(?:med )?(?:deg|dere|familien din|barna dine)\b"
+        r"|\bse (?:deg|dere) over skulderen\b|\bdagene dine er talte\b"
+        r"|\b(?:du|dere) (?:kommer ikke til å|vil ikke) se det komme\b",
+    ),
     # "pass deg" is a threat; "pass deg for X" ("beware of X") is a warning to readers.
     _rule(
         "pass", r"\bpass (?:deg|dere) vel\b|\bpass (?:deg|ryggen din)\b(?! for\b)|\bpass dere bare"
@@ -497,7 +801,7 @@ THREAT_RULES = RuleSet(THREAT_EN + THREAT_NO)
 # Veiled threats that reviewers also use as warnings to *other readers*: "Don't book
 # here, you'll regret it!". Such a match only counts if the sentence has no
 # reader-warning cue before it.
-_SOFT_THREAT = re.compile(r"\b(?:regret|be sorry|pay|angre|svi)\b")
+_SOFT_THREAT = re.compile(r"\b(?:regret|be sorry|pay|angre|svi|happen|skje|hende)\b")
 _READER_WARNING = re.compile(
     r"\b(?:don'?t|do not|avoid|stay away|if you|or you|otherwise|trust me|believe me|"
     r"never (?:go|book)|anyone who|whoever|go elsewhere|hvis|om du|ikke gå|unngå|styr unna|"
@@ -540,9 +844,13 @@ STRONG_ABUSE_WORDS = _set(
 )
 STRONG_ABUSE_PHRASES = RuleSet(
     [
+        # Incitement to self-harm is harassment (severity high), not a threat: it does not
+        # say that anyone will harm the staff (see default.py).
         _rule(
-            "yourself urself self yoself",
-            r"\bkil{1,2} (?:your|ur|yo) ?self\b",
+            "yourself urself self yoself wrists wrist bleach bridge cliff roof building",
+            r"\b(?:kil{1,2}|hang|neck|shoot|off) (?:your|ur|yo) ?self\b"
+            r"|\b(?:slit|cut|slash) (?:your|ur|yo) wrists?\b|\bdrink (?:some )?bleach\b"
+            r"|\bjump (?:off|from) (?:a|the) (?:bridge|cliff|roof|building)\b",
         ),
         _rule(
             "cow slag twat bitch",
@@ -552,8 +860,9 @@ STRONG_ABUSE_PHRASES = RuleSet(
         _rule("fuck", r"\bf[u*]ck (?:you|u|ya|off|yourself|urself)\b", substrings=("f*ck",)),
         _rule("", r"\bc\*nts?\b|\bb\*tch(?:es)?\b", substrings=("c*nt", "b*tch")),
         _rule(
-            "selv helvete",
-            r"\b(?:ta livet av deg selv|drep deg selv|dra til helvete|brenn i helvete)\b",
+            "selv helvete heng",
+            r"\b(?:ta livet av deg selv|drep deg selv|heng deg(?! på| med| inn| etter| fast)|"
+            r"dra til helvete|brenn i helvete)\b",
         ),
         _rule(
             "jævla", r"\bjævla (?:idiot|hore|fitte|kjerring|taper|dust|tulling|mongo|svin|kuk)\w*"

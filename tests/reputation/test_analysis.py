@@ -124,6 +124,29 @@ du er død
 håper du dør
 burde skytes
 pass deg
+we should get rid of those people
+i want to end every woman's life
+if only they all had their throats cut
+you will die a horrible death at my hands
+something bad will happen to you
+you won't see it coming
+we might start looking for you
+yes this is a threat.
+i wish all immigrants would be shot
+i hope somebody shoots him
+i would love to see those people suffer
+they ought to be executed
+people like you would all be dead
+if those people were eradicated
+murdering a person like you should be decriminalised
+death to all traitors
+execution is the only solution
+i'll throw a brick through your window
+de bør henges
+skulle ønske du var død
+død over alle
+drep alle
+noe vondt kommer til å skje med deg
 """
 
 
