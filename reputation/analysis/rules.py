@@ -107,6 +107,8 @@ def fold(low: str) -> str:
     a + ring, which is put back). Only for the threat/harassment view of the text."""
     if low.isascii() or not _FOLDABLE.search(low):
         return low
+    if "ı" in low:  # dotless i has no decomposition
+        low = low.replace("ı", "i")
     decomposed = unicodedata.normalize("NFKD", low)
     if decomposed == low:
         return low
@@ -268,7 +270,7 @@ _PRON = r"(?:you|u|ya|yall|y'all|you all|him|her|them|em|thee)\b"
 _HUMAN = (
     rf"(?:{_PRON}|every(?:one|body|1)\b|(?:some|any)(?:one|body)\b"
     r"|every (?:last |single )?one of (?:you|u|them|those|these|\w+)\b|all of (?:you|u|them)\b"
-    rf"|{_DET} (?:[\w-]+ ){{0,2}}?{_PERSON}\b|{_GROUP}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
+    rf"|{_DET} (?:[\w-]+ ){{0,2}}{_PERSON}\b|{_GROUP}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
 )
 _TARGET = rf"(?:{_HUMAN}|{_DET} (?:\w+ )?{_PLACE}\b)"
 # What may follow a target without making the phrase harmless: "shoot you a message",
@@ -305,7 +307,13 @@ _VIOLENT_ANCHORS = _forms(_VIOLENT_WORDS) | _set(
     "stabin slapin killin shootin beatin"
 )
 # Verbs only aimed at people count: "eradicate those people", not "eradicate the infection".
-_HUMAN_ONLY_VERBS = _w(r"eradicate exterminate eliminate get\ rid\ of put\ an\ end\ to wipe\ out")
+_HUMAN_ONLY_VERBS = _w(r"eradicate exterminate eliminate wipe\ out")
+# "get rid of" / "put an end to" a person is also how a patient says "stop using this
+# dentist": only a group counts ("get rid of those people", "put an end to all X").
+_GROUP_TARGET = (
+    rf"(?:{_GROUP}|(?:all|those|these|every|each|any)(?: of (?:the|those|these))? "
+    rf"(?:[\w-]+ ){{0,2}}?{_PERSON})\b"
+)
 _SUBJECT_WORDS = "i we ima imma ill im let lets me"
 _SUBJECT = (
     r"\b(?:i|we|ima|imma|i'ma|ill|im|let's|lets|let us"
@@ -377,8 +385,16 @@ THREAT_EN = [
         "eradicate eradicating exterminate exterminating eliminate eliminating rid end wipe "
         "make suffer bleed",
         rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:{_HUMAN_ONLY_VERBS}{_INFL} "
-        rf"(?:all )?{_HUMAN}|make {_HUMAN} (?:suffer|bleed|scream|beg for (?:mercy|death)))"
+        rf"(?:all )?{_HUMAN}|(?:get rid of|put an end to) {_GROUP_TARGET}|put an end to {_PRON}"
+        rf"|make {_HUMAN} (?:suffer|bleed|scream|beg for (?:mercy|death)))"
         rf"{_NOT_HARM}",
+    ),
+    # by proxy: "I'll have the doctor killed", "we will get him beaten up"
+    _rule(
+        _PARTICIPLE_ANCHORS | _set("hurt"),
+        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:have|get|see) {_HUMAN} "
+        rf"(?:{_PARTICIPLE}|beaten up|hurt|taken out)\b",
+        also=_SUBJECT_WORDS,
     ),
     # ending a life: "I want to end every X's life", "arrange to have your life terminated"
     _rule(
@@ -421,8 +437,8 @@ THREAT_EN = [
     # body-part violence: "slit your throat", "break your legs"
     _rule(
         _BODY_ANCHORS,
-        rf"\b{_BODY_VERB_RE}{_INFL} (?:off |of |in |out |open )?(?:your|ur|yo|his|her|their|there|"
-        rf"thier|thy|thine) (?:[\w-]+ ){{0,2}}?{_BODY}\b"
+        rf"\b{_BODY_VERB_RE}{_INFL} (?:off |of |in |out |open )?(?:both |all )?"
+        rf"(?:your|ur|yo|his|her|their|there|thier|thy|thine) (?:[\w-]+ ){{0,2}}?{_BODY}\b"
         # "snap that X neck of yours", "snap the necks of all those X"
         rf"|\b{_BODY_VERB_RE}{_INFL} (?:that|this|the) (?:[\w-]+ ){{0,2}}?{_BODY} of "
         r"(?:yours|his|hers|theirs|(?:all |every |each )?(?:those|these|the|you|them)\b)",
@@ -617,7 +633,7 @@ THREAT_EN = [
         also=_VIOLENT_ANCHORS | _set("cut cuts end"),
     ),
     _rule(
-        "suffer bleed die dead burn hang",
+        _PARTICIPLE_ANCHORS | _set("suffer bleed die dead burn hang"),
         rf"\b(?:love|like|want|wanna|going|glad|happy) to see {_HUMAN} "
         r"(?:suffer|bleed|die|dead|burn|hang|(?:get |be )?(?:shot|killed|hanged|hung|executed|"
         r"murdered|tortured))\b",
@@ -632,7 +648,7 @@ THREAT_EN = [
         "someone somebody",
         r"\bsome(?:one|body) (?:should|needs to|ought to|will|is going to|gonna) "
         r"(?:kill|shoot|stab|burn|bomb|hurt|beat|murder|hang)\b"
-        r"(?! (?:the|this|that) (?:pain|time|music|mood|vibe|lights?|idea|plan)\b)"
+        r"(?! (?:the|this|that)(?: \w+)? (?:pain|time|music|mood|vibe|lights?|idea|plan)\b)"
         # more verbs, aimed at people: "if only someone would strangle those X"
         rf"|\bsome(?:one|body) (?:should|needs to|ought to|will|would|is going to|gonna|has to|"
         rf"must|could|better|please)(?: just| really| finally| fucking| go| come and)* "
@@ -652,7 +668,7 @@ THREAT_EN = [
     # you", "if only those X were eradicated"
     _rule(
         "dead without",
-        r"\b(?:would|should|will|'d) all be dead\b"
+        r"(?<!\bwe )(?<!\bi )\b(?:would|should|will|'d) all be dead\b"
         r"|\blike (?:you|u|them)(?: all)? (?:would|should|'d|will)(?: all)? be dead\b"
         r"|\bworld (?:would|will) be (?:a )?better (?:off|place) without (?:you|u|them|people"
         r"|(?:\w+ ){1,2}like (?:you|u|them))\b",
@@ -704,7 +720,8 @@ _NO_PERSON = _w(
 )
 # any person or group: "en innvandrer", "alle muslimer", "de jævla folka"
 _NO_PERSON = (
-    rf"(?:{_NO_PERSON}|(?:en|ei|et|alle|hver|disse|de|dem|dere) (?:[\w-]+ ){{0,2}}?(?:person|"
+    rf"(?:{_NO_PERSON}|(?:en|ei|et|noen|hver) av (?:dere|dem|de)\b"
+    rf"|(?:en|ei|et|alle|hver|disse|de|dem|dere) (?:[\w-]+ ){{0,2}}?(?:person|"
     r"personer|folk|folka|mann|menn|kvinne|kvinner|dame|damer|barn|unger|innvandrere?|"
     r"innvandrerne|muslimer|muslimene|muslim|jøder|jødene|jøde|homser|homsene|homse))"
 )

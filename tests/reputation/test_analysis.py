@@ -64,6 +64,148 @@ def test_violent_idioms_are_not_threats(text: str) -> None:
     assert analyse(text).category != "threat"
 
 
+# One positive and one harmless look-alike per rule family added when the rules were
+# generalised (targets, verbs, passive/normative, wishes, conditionals, veiled threats,
+# body parts, obfuscation), English and Norwegian.
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # any person or group noun, any determiner
+        ("I'm going to stab a nurse tomorrow.", "stab a nurse"),
+        ("I really am just going to murder that gay person.", "murder that gay person"),
+        ("I'll slaughter any immigrant like you.", "slaughter any immigrant"),
+        ("I am going to shoot the next doctor I see.", "shoot the next doctor"),
+        # wider verb lexicon
+        ("We'll torture the owner without mercy.", "torture the owner"),
+        ("I will drown you.", "drown you"),
+        ("i will finish you.", "finish you"),
+        ("I want to end every dentist's life.", "life"),
+        ("We should get rid of those people once and for all.", "get rid of those people"),
+        ("I am going to make those nurses suffer.", "suffer"),
+        ("I'll have the doctor killed.", "killed"),
+        ("i'll come over and throw a brick through ur window", "brick through ur"),
+        # passive, normative, wished, conditional
+        ("Those kinds of people ought to be executed.", "ought to be executed"),
+        ("The owner should be burned at the stake.", "burned at the stake"),
+        ("I wish all the staff would be shot in the street.", "shot"),
+        ("i hope you get bowel cancer", "cancer"),
+        ("I would love to see the owner suffer.", "suffer"),
+        ("In a just world, people like you would all be dead.", "dead"),
+        ("If only someone would strangle that receptionist.", "strangle that receptionist"),
+        ("Murdering a dentist like you should be decriminalised.", "decriminalised"),
+        ("Death to all dentists!", "death to all"),
+        ("Execution is the only solution for those people.", "only solution"),
+        ("That doctor will die a horrible death at my hands.", "at my hands"),
+        # body parts: plural, modifiers, "of yours", passive
+        ("I will cut their filthy throats.", "throats"),
+        ("I'll snap that skinny neck of yours.", "neck of yours"),
+        ("If only you all had your throats cut.", "throats cut"),
+        # veiled threats without a violent verb
+        ("Keep this up and one day something bad will happen to you.", "happen to you"),
+        ("You've signed your own death warrant.", "death warrant"),
+        ("You won't see it coming.", "see it coming"),
+        ("We might start looking for you.", "looking for you"),
+        ("Yes, this is a threat.", "threat"),
+        # obfuscation by accents
+        ("I ŵill ţie ŷou uṗ and ṃuţilaţe ŷour ģeniţalś", "genitals"),
+        ("ı ŵıll kıll ŷou", "kill you"),
+        # Norwegian
+        ("Jeg skal banke en av dere.", "banke en av dere"),
+        ("Tannlegen burde henges.", "burde henges"),
+        ("Du fortjener å dø.", "fortjener å dø"),
+        ("Skulle ønske dere var døde.", "var døde"),
+        ("Jeg håper legen blir påkjørt.", "påkjørt"),
+        ("Død over alle tannleger!", "død over"),
+        ("Drep dem alle.", "drep dem"),
+        ("Noe vondt kommer til å skje med deg.", "skje med deg"),
+        ("Dagene dine er talte.", "dagene dine er talte"),
+    ],
+)
+def test_generalised_threat_constructions(text: str, phrase: str) -> None:
+    result = analyse(text)
+    assert result.category == "threat", (text, result)
+    assert any(phrase in e for e in result.evidence), result.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # pronouns end at a word boundary ("u" of "underlying", "us")
+        "We should attack underlying issues before blaming the nurses.",
+        "I'd shoot us a message if I were you.",
+        "I'll shoot you an email tomorrow.",
+        "Next time I will kill ubers reputation with a one-star review.",
+        # dismissal, problems, idioms
+        "The dentist should be fired.",
+        "They need to get rid of the receptionist.",
+        "I will get rid of this dentist and find a new one.",
+        "Attack the problem, not the patient.",
+        "The numbing gel will kill the pain.",
+        "The nurse was drop dead gorgeous.",
+        "Kill all the germs with this mouthwash.",
+        "I'm going to break up with him.",
+        "I'll kick them out of my house.",
+        "The plan should be executed properly.",
+        "The infection was eradicated completely.",
+        "Let's get rid of plaque for good.",
+        "I want to put an end to my back pain.",
+        "I'm going to drown my sorrows after that bill.",
+        "The wait was pure torture.",
+        "They made me suffer for two hours in the waiting room.",
+        "I would love to see the doctor again.",
+        "I'd kill for a good dentist like her.",
+        "My husband will end his life insurance policy.",
+        "This clinic will take your life savings.",
+        "You will be in good hands here.",
+        # wishes and hyperbole that are not about harming someone
+        "I hope the swelling dies down soon.",
+        "I hope you get well soon!",
+        "I wish they would answer the phone.",
+        "I hope somebody answers the phone next time.",
+        "Somebody needs to kill that awful music in the waiting room.",
+        "If I hadn't gone to the ER I would be dead now.",
+        "If the dentist was any slower we would all be dead by now lol.",
+        "You'll die of boredom in the waiting room.",
+        "You will die waiting for a callback.",
+        "You'll pay through the nose here.",
+        "I was bored to death to be honest.",
+        # reader warnings stay warnings
+        "Something bad will happen to your teeth if you skip flossing.",
+        "If you go there, something bad will happen to you.",
+        # Norwegian
+        "Heng deg på, dette var bra!",
+        "Tannlegen burde få sparken.",
+        "Behandlingen burde ikke blitt brent inn i huden.",
+        "Jeg håper dere får en fin helg.",
+        "Jeg skulle ønske de hadde åpent på lørdag.",
+        "Drep alle bakteriene med denne munnskyllen.",
+        "Hvis du ikke pusser tennene kan noe vondt skje med deg.",
+        "Kjøpte blåbær på Sjøsiden, flott.",
+    ],
+)
+def test_generalised_rules_leave_look_alikes_alone(text: str) -> None:
+    assert analyse(text).category != "threat", analyse(text).evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wow dude. As your physician I suggest you slit your wrists.",
+        "go hang yourself",
+        "Heng deg.",
+    ],
+)
+def test_incitement_to_self_harm_is_high_severity_harassment(text: str) -> None:
+    # Abuse of the reader, not a statement that anyone will harm the staff: no alarm.
+    result = analyse(text)
+    assert (result.category, result.severity) == ("harassment", 2), result
+
+
+def test_folding_keeps_norwegian_letters() -> None:
+    assert rules.fold("ŷou ţo blåbær på øl") == "you to blåbær på øl"
+    assert rules.prepare("Blåbær er godt").norm == "blåbær er godt"
+
+
 RULE_EXAMPLES = """
 I will kill you
 k i l l y o u
@@ -142,6 +284,7 @@ murdering a person like you should be decriminalised
 death to all traitors
 execution is the only solution
 i'll throw a brick through your window
+i'll have the doctor killed
 de bør henges
 skulle ønske du var død
 død over alle
