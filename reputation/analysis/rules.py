@@ -269,7 +269,8 @@ _PRON = r"(?:you|u|ya|yall|y'all|you all|him|her|them|em|thee)\b"
 # A human target: pronoun, everyone/someone, determiner + person noun, a group, a name.
 _HUMAN = (
     rf"(?:{_PRON}|every(?:one|body|1)\b|(?:some|any)(?:one|body)\b"
-    r"|every (?:last |single )?one of (?:you|u|them|those|these|\w+)\b|all of (?:you|u|them)\b"
+    r"|every (?:last |single )?one of (?:you|u|them|(?:those|these|the) (?:[\w-]+ ){0,2}?\w+|\w+)\b"
+    r"|all of (?:you|u|them)\b"
     rf"|{_DET} (?:[\w-]+ ){{0,2}}{_PERSON}\b|{_GROUP}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
 )
 _TARGET = rf"(?:{_HUMAN}|{_DET} (?:\w+ )?{_PLACE}\b)"
@@ -330,7 +331,7 @@ _BODY_WORDS = (
 )
 _BODY_VERB = (
     "cut slit break snap smash crush rip bash punch kick stab shoot blow cave sever chop "
-    "slice slash gouge tear stomp mutilate"
+    "slice slash gouge tear stomp mutilate wring"
 )
 _BODY_VERB_RE = _w(_BODY_VERB.replace("stab", "stab{1,2}").replace("shoot", "sho{1,2}t"))
 _BODY_ANCHORS = _forms(_BODY_VERB) | _set("broke broken tore torn shot stabbed cutting")
@@ -344,9 +345,11 @@ _PARTICIPLE = (
     r"with|according))|burn(?:ed|t) (?:at the stake|alive|to death)|tortured|gassed|"
     r"exterminated|slaughtered|strangled|drowned|beheaded|decapitated|castrated|raped|"
     r"butchered|massacred|mutilated|maimed|crucified|stoned(?: to death)|lined up and shot|"
-    r"hunted down|skinned alive|run over|put to death|nuked|bombed)"
+    r"hunted down|skinned alive|run over|put to death|nuked|bombed|put in (?:the|a|their|his|"
+    r"her) (?:ground|graves?)|put six feet under|taken out back(?: and shot)?)"
 )
 _PARTICIPLE_ANCHORS = _set(
+    "taken "
     "shot killed hanged hung murdered stabbed lynched beaten executed burned burnt tortured "
     "gassed exterminated slaughtered strangled drowned beheaded decapitated castrated raped "
     "butchered massacred mutilated maimed crucified stoned lined hunted skinned run put "
@@ -360,11 +363,14 @@ _PREMISES_VERB = _w(
 _PREMISES_ANCHORS = "burn burns burning torch torches torching firebomb bomb bombs bombing blow "
 _PREMISES_ANCHORS += "blows blowing shoot shot shoots shooting set fire"
 _WEAPON = _w(
-    r"gun rifle shotgun pistol knife machete axe bat bomb ak ak-?47 ar-?15 glock 12\ gauge "
-    r"weapon explosives?"
+    r"guns? rifles? shotguns? pistols? knife knives machetes? axes? (?:baseball\ )?bats? bomb "
+    r"ak ak-?47 ar-?15 glock 12\ gauge weapons? explosives? crowbars? hammers? acid"
 )
 _WEAPON_ANCHORS = "gun guns rifle shotgun pistol knife knives machete axe bat bomb ak ak47 weapon "
-_WEAPON_ANCHORS += "weapons explosive explosives ar15 ar glock gauge"
+_WEAPON_ANCHORS += (
+    "weapons explosive explosives ar15 ar glock gauge rifles shotguns pistols machetes "
+)
+_WEAPON_ANCHORS += "axes bats baseball crowbar crowbars hammer hammers acid"
 _YOU_WILL = (
     r"(?:you|u|ya)(?:'ll|ll| will| wil|'re going to| are going to| r going to| re going to|"
     r"'re gonna| are gonna| gonna| going to)"
@@ -421,7 +427,7 @@ THREAT_EN = [
         _WEAPON_ANCHORS,
         rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:bring|brings|bringing|carry|get|"
         rf"grab|load|pull out|show up with|come back with|coming back with|come with|"
-        rf"coming with|return with)(?: a| my| the| our| some)? {_WEAPON}\b",
+        rf"coming with|return with|be back with)(?: a| my| the| our| some)? {_WEAPON}\b",
     ),
     # sentence-initial dropped subject: "gonna kill you", "about to burn this place",
     # and the bare "kill you" / "shoot u all" of short abusive posts
@@ -439,6 +445,9 @@ THREAT_EN = [
         _BODY_ANCHORS,
         rf"\b{_BODY_VERB_RE}{_INFL} (?:off |of |in |out |open )?(?:both |all )?"
         rf"(?:your|ur|yo|his|her|their|there|thier|thy|thine) (?:[\w-]+ ){{0,2}}?{_BODY}\b"
+        # "wring that nurse's neck"
+        rf"|\b{_BODY_VERB_RE}{_INFL} (?:off |in |out )?(?:that|the|this|your|his|her|their) "
+        rf"(?:[\w-]+ ){{0,2}}?\w+'s {_BODY}\b"
         # "snap that X neck of yours", "snap the necks of all those X"
         rf"|\b{_BODY_VERB_RE}{_INFL} (?:that|this|the) (?:[\w-]+ ){{0,2}}?{_BODY} of "
         r"(?:yours|his|hers|theirs|(?:all |every |each )?(?:those|these|the|you|them)\b)",
@@ -462,7 +471,47 @@ THREAT_EN = [
         "bullet knife blade bat",
         rf"\b(?:bullet|knife|blade|bat) (?:in|through|into) (?:your|ur|his|her|their) {_BODY}\b",
     ),
-    _rule("beat", r"\bbeat (?:the )?(?:living )?(?:shit|crap|hell|life|daylights) out of\b"),
+    _rule(
+        "beat beating choke choking strangle squeeze kick knock",
+        r"\b(?:beat|beating|choke|choking|strangle|squeeze|kick|knock) (?:the )?(?:living )?"
+        r"(?:shit|crap|hell|life|daylights) out of\b",
+    ),
+    # "put a bullet in that dentist", "slap the smile off your face", "knock your teeth out"
+    _rule(
+        "bullet bullets knife blade rounds slug",
+        rf"\b(?:put|pump|stick|plant|sink|bury|shoot)\w* (?:a |some |\d+ )?(?:bullets?|knife|"
+        rf"blade|rounds|slugs?) (?:in|into|through) (?:{_HUMAN}|(?:your|ur|his|her|their) "
+        rf"{_BODY})",
+    ),
+    _rule(
+        "smile smirk grin teeth",
+        r"\b(?:slap|wipe|knock|punch|smack)\w* (?:the|that) (?:smile|smirk|grin) off "
+        r"(?:your|ur|his|her|their) face\b"
+        r"|\bknock\w* (?:your|ur|his|her|their|thy) (?:\w+ )?(?:teeth|lights|block|head) "
+        r"(?:out|in|off)\b",
+    ),
+    # "I'd like to punch the receptionist in the face"
+    _rule(
+        "punch punching hit hitting smack slap kick kicking stab shoot headbutt",
+        rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}| like| love){{0,6}} (?:punch|hit|smack|slap|"
+        rf"kick|stab|shoot|headbutt){_INFL} {_HUMAN} (?:right )?(?:in|on) (?:the|his|her|their|"
+        rf"your|ur) {_BODY}",
+        also=_SUBJECT_WORDS,
+    ),
+    # third person, future passive: "the receptionist is going to get stabbed"
+    _rule(
+        _PARTICIPLE_ANCHORS | _set("hurt"),
+        rf"\b{_HUMAN} (?:is|are|'s|'re|will)(?: going to| gonna)? (?:get|be) (?:{_PARTICIPLE}|"
+        r"hurt)\b(?! (?:by|with) (?:the|their|this|that) (?:prices?|bill|fees?|costs?))",
+        also="going gonna will",
+    ),
+    # "your kids won't be safe" (reader-warning guard applies: "... won't be safe here")
+    _rule(
+        "safe",
+        r"\b(?:you|u|your (?:kids|children|family|wife|husband|daughter|son|staff))"
+        r"(?: will| won'?t|'re| are| aren'?t)(?: not| never)?(?: be)? safe\b"
+        r"(?! (?:here|there|at|in|with|from (?:the|their)))",
+    ),
     # commands and wishes against a group: "kill all protesters", "shoot these animals"
     _rule(
         "kill murder shoot stab slaughter hang lynch behead bomb gun mow torture drown "
@@ -485,6 +534,7 @@ THREAT_EN = [
         r"everyone|you|u|yall)\b",
         substrings=("'em over",),
     ),
+    _rule("run ran running runnin", rf"\b(?:run|ran|running|runnin) {_HUMAN} over\b", also="over"),
     _rule(
         "drive drove driving plow plough ram mow",
         r"\b(?:drive|drove|driving|plow|plough|ram|mow) (?:right |straight )?"
@@ -541,17 +591,48 @@ THREAT_EN = [
     _rule(
         "dead",
         r"\b(?:you|u)(?:'re| are| r|re) (?:so |fucking )?(?:dead|a dead (?:man|woman))\b"
+        r"|\b(?:he|she|they)(?:'s| is|'re| are) (?:a )?dead (?:man|woman|men)\b"
         r"(?! (?:to me|inside|wrong|right|set|serious|tired|lucky|on|in|after))",
     ),
     _rule("next", r"\b(?:you|u)(?:'re| are| r|re) next(?= ?(?:[.!,]|$))"),
     _rule("meat", r"\bdead meat\b"),
     _rule("numbered", r"\byour days are numbered\b"),
     _rule("watch", r"\b(?:better )?watch (?:your|ur|yo) (?:back|six)\b"),
-    _rule("eye", r"\bsleep with one eye open\b"),
     _rule(
-        "where",
+        "eye lights walking",
+        r"\bsleep with one eye open\b|\b(?:better|should) sleep with the lights on\b"
+        r"|\bdead (?:man|woman|men) walking\b",
+    ),
+    # "you're lucky I didn't kill you", "a lesson he won't survive", "want them dead",
+    # "deserve a bullet", "I'll see to it that you suffer"
+    _rule(
+        "lucky",
+        r"\blucky (?:i|we) (?:didn'?t|did not|don'?t|haven'?t) (?:kill|shoot|stab|hurt|beat|punch|"
+        r"hit|smack|slap|strangle|choke)\w* (?:you|u|him|her|them)\b",
+    ),
+    _rule(
+        "survive", r"\blesson (?:he|she|you|they|u)(?:'ll| will)? (?:won'?t|will not|never) survive"
+    ),
+    _rule(
+        "dead",
+        rf"\b(?:want|wants|wanted|need|needs|wish|like|see) {_HUMAN} dead\b(?! (?:serious|tired|"
+        r"wrong|on|set))",
+    ),
+    _rule(
+        "bullet bullets beating",
+        r"\bdeserves? (?:a bullet|bullets|a (?:good |severe )?beating|the death penalty)\b",
+    ),
+    _rule(
+        "sure see ensure",
+        rf"\b(?:make sure|see to it|ensure) (?:that )?{_HUMAN} (?:never (?:walks?|breathes?|"
+        rf"wakes? up) again|suffers?\b|(?:gets?|is|are) (?:hurt|{_PARTICIPLE}))",
+    ),
+    _rule(
+        "where car school",
         r"\b(?:i|we) know where (?:you|u|he|she|they|the \w+|your \w+) "
-        r"(?:live|lives|work|works|sleep|sleeps|park|parks|stay|stays)\b",
+        r"(?:live|lives|work|works|sleep|sleeps|park|parks|stay|stays)\b"
+        r"|\b(?:i|we) know (?:what|which) (?:car|school) (?:you|u|your \w+) (?:drive|drives|"
+        r"go to|goes to|attend|attends)\b",
     ),
     _rule(
         "coming",
@@ -596,7 +677,8 @@ THREAT_EN = [
     _rule("dead", r"\bsho{1,2}t(?:ing)? (?:you|u|him|her|them|em|every\w*) (?:all )?dead\b"),
     _rule(
         "waiting",
-        r"\b(?:i|we)(?:'ll| will|ll) be waiting (?:for (?:you|u) )?(?:outside|in the parking)",
+        r"\b(?:i|we)(?:'ll| will|ll) be waiting (?:for (?:you|u) )?(?:outside|in the parking|"
+        r"after (?:work|your shift)|when you (?:get off|finish|leave)|at your (?:house|home|car))",
     ),
     _rule(
         "get",
@@ -611,9 +693,9 @@ THREAT_EN = [
     # wishing or inciting death/violence
     _rule(
         "hope",
-        r"\b(?:i )?hope (?:you|u|he|she|they|your \w+|the \w+)(?: \w+){0,2} "
-        r"(?:die|dies|rot|burns?|gets? (?:cancer|shot|killed|raped|hurt|stabbed))\b"
-        r"(?! down| off| out| the (?:old|records|files|papers|trash|rubbish))",
+        r"\b(?:i )?hope (?:you|u|he|she|they|(?:your|the|his|her|their) [\w']+)(?: \w+){0,2} "
+        r"(?:(?:die|dies)\b(?! down| off| out)|rot|burns?(?! the| some| off)|gets? (?:cancer|shot|"
+        r"killed|raped|hurt|stabbed))\b",
     ),
     # wishes: "I wish all X would be shot", "i hope you get bowel cancer", "I hope someone
     # cuts off your hands", "I would love to see those X suffer"
@@ -753,6 +835,13 @@ THREAT_NO = [
         rf"{_NO_SUBJ}(?: {_NO_MODAL}){{1,6}} {_NO_VIOLENT} "
         rf"(?:opp |ned |ihjel |livet av )?(?:{_NO_PERSON}|{_NO_PLACE})\b",
     ),
+    # "jeg skal knuse trynet ditt", "slå inn kjeften hans"
+    _rule(
+        "knuse slå sparke knekke kutte banke",
+        r"\b(?:knuse|slå inn|sparke inn|knekke|kutte over|banke inn) (?:trynet|ansiktet|fjeset|"
+        r"kjeften|hodet|skallen|beina|armene|nakken|halsen|strupen) (?:ditt|din|dine|hans|"
+        r"hennes|deres)\b",
+    ),
     _rule("brenn brenne brenner", r"\bbrenne?r? (?:ned|opp)\b(?! i (?:munnen|halsen))"),
     _rule(
         "brenne sprenge bombe tenne sette knuse",
@@ -778,11 +867,13 @@ THREAT_NO = [
     # normative: "burde skytes", "bør henges", "fortjener å bli drept", "burde blitt skutt"
     _rule(
         "skytes drepes henges brennes henrettes tortureres utryddes skutt drept hengt "
-        "henrettet torturert utryddet knivstukket voldtatt dø",
+        "henrettet torturert utryddet knivstukket voldtatt dø banket slått juling død døde",
         r"\b(?:burde|bør|skulle|må|fortjener å|fortjente å)(?: (?!ikke\b)\w+){0,2}? "
         r"(?:(?:bli|blitt|ha blitt) )?(?:skytes|drepes|henges|brennes|henrettes|tortureres|"
-        r"utryddes|skutt|drept|hengt|henrettet|torturert|utryddet|knivstukket|voldtatt)\b"
-        r"|\bfortjen(?:er|te) å dø\b",
+        r"utryddes|skutt|drept|hengt|henrettet|torturert|utryddet|knivstukket|voldtatt|"
+        r"banket opp|slått ihjel|juling)\b"
+        r"|\bfortjen(?:er|te) å dø\b"
+        r"|\b(?:burde|bør|fortjener å) (?:\w+ )?(?:ligge|være|vært|bli) (?:død|døde|drept)\b",
     ),
     # wishes: "jeg håper du dør", "skulle ønske dere var døde", "håper legen får kreft"
     _rule(
@@ -818,7 +909,7 @@ THREAT_RULES = RuleSet(THREAT_EN + THREAT_NO)
 # Veiled threats that reviewers also use as warnings to *other readers*: "Don't book
 # here, you'll regret it!". Such a match only counts if the sentence has no
 # reader-warning cue before it.
-_SOFT_THREAT = re.compile(r"\b(?:regret|be sorry|pay|angre|svi|happen|skje|hende)\b")
+_SOFT_THREAT = re.compile(r"\b(?:regret|be sorry|pay|angre|svi|happen|skje|hende|safe)\b")
 _READER_WARNING = re.compile(
     r"\b(?:don'?t|do not|avoid|stay away|if you|or you|otherwise|trust me|believe me|"
     r"never (?:go|book)|anyone who|whoever|go elsewhere|hvis|om du|ikke gå|unngå|styr unna|"

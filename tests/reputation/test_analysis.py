@@ -169,6 +169,12 @@ def test_generalised_threat_constructions(text: str, phrase: str) -> None:
         "You will die waiting for a callback.",
         "You'll pay through the nose here.",
         "I was bored to death to be honest.",
+        "The tooth should be taken out.",
+        "Your kids will be safe here, the staff are wonderful.",
+        "After the accident they said he would never walk again, this clinic proved them wrong.",
+        "Add a bullet in the list of symptoms.",
+        "I ran the numbers over and over.",
+        "I want the doctor to call me back.",
         # reader warnings stay warnings
         "Something bad will happen to your teeth if you skip flossing.",
         "If you go there, something bad will happen to you.",
@@ -285,6 +291,20 @@ death to all traitors
 execution is the only solution
 i'll throw a brick through your window
 i'll have the doctor killed
+i will choke the life out of him
+i'll put a bullet in you
+i'll slap the smile off your face
+i'd like to punch the receptionist in the face
+the receptionist is going to get stabbed
+your kids won't be safe
+jeg skal knuse trynet ditt
+i know what car you drive
+you're lucky i didn't kill you
+a lesson he won't survive
+i want the doctor dead
+people like you deserve a bullet
+i'll see to it that you suffer
+i'll run the receptionist over
 de bør henges
 skulle ønske du var død
 død over alle
