@@ -31,7 +31,19 @@ Pipeline for one text
      cheesecake" do not match. Veiled threats that reviewers also use as advice to
      other readers ("don't go there, you'll regret it") count only when no
      reader-warning cue precedes them in the sentence. Text is de-obfuscated first
-     (k1ll, k i l l, diiiie). Measured recall/precision: bench/ANALYSIS.md.
+     (k1ll, k i l l, diiiie, accented look-alikes "ŷou"). The rules are built from
+     categories of language, not lists of sentences: any person/group target with any
+     determiner ("stab a nurse", "murder that gay person"), a violent-verb lexicon with
+     inflections, passive/normative/wished/conditional forms ("ought to be executed",
+     "I wish they would be shot", "X like you would all be dead"), body-part violence,
+     and veiled threats without a violent verb ("something bad will happen to you",
+     "signed your own death warrant"). Product line between threat and harassment: a
+     wish of death, violence or fatal illness against someone ("I hope you die",
+     "go die", "hope you get cancer") is a threat, because it is aimed at the staff and
+     the owners want to see it at once; incitement to self-harm ("kill yourself", "slit
+     your wrists", "heng deg") is harassment with high severity, because it is abuse of
+     the reader and does not say that anyone will harm the staff. Measured
+     recall/precision: bench/ANALYSIS.md.
    - harassment: slurs and strong abuse always; milder insults ("idiot", "jævla")
      only when the text has no substance of a complaint (no appointment, price,
      treatment, waiting ... words and fewer than 25 words). Angry patients swear;

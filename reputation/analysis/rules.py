@@ -5,7 +5,8 @@ A text is prepared once (`prepare`):
   separators joined ("k i l l  y o u" -> "kill you": a double space still separates
   words), whitespace collapsed. Used for spam, questions and severity, where digits
   and "$" carry meaning.
-- `norm`: `low` with cheap evasion tricks undone: leetspeak (k1ll, b!tch, $hoot) and
+- `norm`: `low` with cheap evasion tricks undone: accented look-alike letters ("ŷou",
+  "ţo": NFKD, combining marks dropped, æøå kept), leetspeak (k1ll, b!tch, $hoot) and
   stretched letters ("diiiie" -> "die"). Used for threats and harassment. Stretching
   is squeezed to one letter, so patterns spell doubled letters as `l{1,2}` (kil{1,2}).
 - `tokens`: the set of words of `norm`.
@@ -16,6 +17,8 @@ words, at least one of which any match must contain, and a rule's regex only run
 an anchor is among the text's tokens (a set lookup). Most reviews contain no anchor of
 most rules, so most regexes never run. When adding a pattern, list its anchors: a
 pattern whose anchors are wrong silently never fires (the tests catch this per rule).
+A rule may also name `also` words, one of which must be present too (a wish rule needs
+"hope"/"wish" and a violent word): the regex then runs only when both kinds occur.
 """
 
 from __future__ import annotations
@@ -243,7 +246,7 @@ _PERSON_NOUNS = (
     "gay lesbian homosexual transgender tranny queer feminist liberal conservative democrat "
     "republican leftist nationalist protester protestor rioter cop officer politician "
     "journalist animal savage rat nigger nigga faggot fag retard kike spic chink paki wetback "
-    "gook raghead towelhead"
+    "gook raghead towelhead team crew gang desk"
 )
 _IRREGULAR_PLURALS = "people men women children ladies babies families police scum vermin"
 _PERSON = _w(" ".join(f"{n}(?:s|es)?" for n in _PERSON_NOUNS.split()) + " " + _IRREGULAR_PLURALS)
@@ -270,6 +273,7 @@ _PRON = r"(?:you|u|ya|yall|y'all|you all|him|her|them|em|thee)\b"
 _HUMAN = (
     rf"(?:{_PRON}|every(?:one|body|1)\b|(?:some|any)(?:one|body)\b"
     r"|every (?:last |single )?one of (?:you|u|them|(?:those|these|the) (?:[\w-]+ ){0,2}?\w+|\w+)\b"
+    r"|who(?:m)?ever\b|(?:the )?(?:whole )?lot of (?:you|u|ya|them)\b"
     r"|all of (?:you|u|them)\b"
     rf"|{_DET} (?:[\w-]+ ){{0,2}}{_PERSON}\b|{_GROUP}\b|dr\.? \w+|(?:mr|mrs|ms)\.? \w+)"
 )
@@ -427,7 +431,8 @@ THREAT_EN = [
         _WEAPON_ANCHORS,
         rf"{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:bring|brings|bringing|carry|get|"
         rf"grab|load|pull out|show up with|come back with|coming back with|come with|"
-        rf"coming with|return with|be back with)(?: a| my| the| our| some)? {_WEAPON}\b",
+        rf"coming with|return with|be back with|be (?:outside|there|waiting)(?: \w+){{0,2}}? with)"
+        rf"(?: a| my| the| our| some)? {_WEAPON}\b",
     ),
     # sentence-initial dropped subject: "gonna kill you", "about to burn this place",
     # and the bare "kill you" / "shoot u all" of short abusive posts
@@ -481,7 +486,23 @@ THREAT_EN = [
         "bullet bullets knife blade rounds slug",
         rf"\b(?:put|pump|stick|plant|sink|bury|shoot)\w* (?:a |some |\d+ )?(?:bullets?|knife|"
         rf"blade|rounds|slugs?) (?:in|into|through) (?:{_HUMAN}|(?:your|ur|his|her|their) "
-        rf"{_BODY})",
+        rf"{_BODY})"
+        # "the receptionist gets a knife in the ribs" ("a knife in the back" is an idiom)
+        r"|\b(?:gets?|getting|got|give \w+|deserves?) (?:a |some )?(?:knife|bullet|blade|bat|"
+        r"brick)s? (?:in|to|through) the (?:ribs|head|face|chest|gut|belly|neck|throat|skull|"
+        r"heart|knees?)\b",
+    ),
+    # "put that dentist in a body bag", "will be found in a ditch"
+    _rule(
+        "bag grave ditch",
+        r"\b(?:in|into) a (?:body ?bag|shallow grave)\b"
+        r"|\b(?:will|'ll|gonna|going to) be found (?:dead|in a (?:ditch|river|dumpster))\b",
+    ),
+    # veiled: "you'd better pray I don't find you"
+    _rule(
+        "pray hope",
+        r"\b(?:better|should) (?:pray|hope) (?:that )?(?:i|we) (?:don'?t|never|do not) (?:find|see|"
+        r"catch|meet) (?:you|u|him|her|them)\b",
     ),
     _rule(
         "smile smirk grin teeth",
@@ -683,7 +704,7 @@ THREAT_EN = [
     _rule(
         "get",
         r"\b(?:i|we)(?:'ll| will|ll|'m going to| am going to) get (?:you|u|ya)"
-        r"(?= ?(?:[.!,]|$| for| back| one day| soon))",
+        r"(?= ?(?:[.!,]|$| for| back| one day| soon| when| where))",
     ),
     _rule(
         "find hunt track",
@@ -789,8 +810,9 @@ THREAT_EN = [
     # veiled threats: subject to the reader-warning guard in threat_matches()
     _rule(
         "regret sorry pay",
-        r"\b(?:you|u|ya|you all|yall)(?:'ll| will|ll|'re going to| are going to) "
-        r"(?:regret|be sorry|pay)\b(?! (?:booking|going|choosing|coming|paying|using|visiting|"
+        r"\b(?:you|u|ya|you all|yall|your (?:kids|children|family|wife|husband|daughter|son))"
+        r"(?:'ll| will|ll|'re going to| are going to) (?:regret|be sorry|pay)\b"
+        r"(?! (?:booking|going|choosing|coming|paying|using|visiting|"
         r"buying|trusting|it if|for (?:it|the|their|a |parking)|the (?:price|bill)|through|extra|"
         r"more|double|twice|less|full|out of|a (?:fortune|lot)|\$?\d))",
     ),
@@ -858,7 +880,13 @@ THREAT_NO = [
         r"\b(?:du|dere) (?:skal|kommer til å|vil) (?:få )?(?:angre|svi|dø|betale for dette)\b",
     ),
     _rule("angre svi", r"\bkommer (?:du|dere) til å (?:angre|få svi)\b"),
-    _rule("svi juling bank", r"\bskal få (?:svi|juling|bank)\b"),
+    _rule("svi juling bank", r"\b(?:skal|du|dere) få(?:r)? (?:svi|juling|bank)\b"),
+    # "jeg skal sørge for at du aldri går igjen"
+    _rule(
+        "sørge",
+        r"\bsørge for at (?:du|dere|han|hun|legen|tannlegen) (?:aldri (?:går|våkner|puster) "
+        r"(?:igjen|mer)|lider|dør|blir (?:skadet|drept|skutt))\b",
+    ),
     _rule("død døde dødt", r"\b(?:du|dere) (?:er|e) (?:død|døde|et dødt)\b"),
     _rule(
         "dør dauer",

@@ -175,6 +175,10 @@ def test_generalised_threat_constructions(text: str, phrase: str) -> None:
         "Add a bullet in the list of symptoms.",
         "I ran the numbers over and over.",
         "I want the doctor to call me back.",
+        "They really stabbed me in the back with that bill.",
+        "I'll be outside with my husband at closing time.",
+        "I'll get you a coffee when you get here.",
+        "Jeg skal sørge for at du får time i morgen.",
         # reader warnings stay warnings
         "Something bad will happen to your teeth if you skip flossing.",
         "If you go there, something bad will happen to you.",
@@ -305,6 +309,10 @@ i want the doctor dead
 people like you deserve a bullet
 i'll see to it that you suffer
 i'll run the receptionist over
+put that dentist in a body bag
+you'd better pray i don't find you
+du får svi
+jeg skal sørge for at du aldri går igjen
 de bør henges
 skulle ønske du var død
 død over alle
