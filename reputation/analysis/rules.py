@@ -350,10 +350,10 @@ _PARTICIPLE = (
     r"exterminated|slaughtered|strangled|drowned|beheaded|decapitated|castrated|raped|"
     r"butchered|massacred|mutilated|maimed|crucified|stoned(?: to death)|lined up and shot|"
     r"hunted down|skinned alive|run over|put to death|nuked|bombed|put in (?:the|a|their|his|"
-    r"her) (?:ground|graves?)|put six feet under|taken out back(?: and shot)?)"
+    r"her) (?:ground|graves?)|put six feet under|taken out back(?: and shot)?|strung up)"
 )
 _PARTICIPLE_ANCHORS = _set(
-    "taken "
+    "taken strung "
     "shot killed hanged hung murdered stabbed lynched beaten executed burned burnt tortured "
     "gassed exterminated slaughtered strangled drowned beheaded decapitated castrated raped "
     "butchered massacred mutilated maimed crucified stoned lined hunted skinned run put "
@@ -602,10 +602,12 @@ THREAT_EN = [
     _rule("pipebomb pipe", r"\bpipe ?bomb"),
     # direct second-person threats
     _rule(
-        "die hurt shot coming next",
+        "die hurt shot coming next bleed suffer",
         rf"\b(?:you|u|ya)(?: and (?:your|ur) \w+)?{_YOU_WILL[len('(?:you|u|ya)') :]}"
         r"(?: (?:fucking|soon|all|surely|definitely|slowly))? "
-        r"(?:die|get hurt|get shot|get what'?s coming|be next)\b"
+        r"(?:die|get hurt|get shot|get what'?s coming|be next|bleed|suffer)\b"
+        r"(?! a (?:little|bit)| for (?:hours|ages|a while)| through"
+        r"| in (?:the|that) (?:chair|queue))"
         r"(?! (?:of|from) (?:boredom|old age|laughter|laughing|embarrassment|shame|thirst|"
         r"hunger)| waiting| laughing| before| in (?:the|their|that) waiting)",
     ),
@@ -709,13 +711,23 @@ THREAT_EN = [
     _rule(
         "find hunt track",
         r"\b(?:i|we)(?:'ll| will|ll|'m going to| am going to) (?:find|hunt|track) "
-        r"(?:you|u|ya|him|her|them)(?: down)?\b",
+        r"(?:you|u|ya|him|her|them)(?: down)?\b"
+        rf"|{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} (?:hunt|track) down {_HUMAN}",
+    ),
+    # "I'll set the doctor on fire", "put him in hospital", "pour acid on her face"
+    _rule(
+        "set fire hospital wheelchair coma morgue acid",
+        rf"\bset (?:{_TARGET}) (?:on fire|alight|ablaze)\b|\bset fire to {_TARGET}"
+        rf"|{_SUBJECT}(?:'ll|'d|'m|'re)?(?: {_MODAL}){{0,6}} put {_HUMAN} in (?:the |a )?"
+        r"(?:hospital|wheelchair|coma|morgue|intensive care)\b"
+        r"|\b(?:pour|throw|splash|toss|chuck)\w* (?:some )?acid (?:on|in|at|into|over)\b",
     ),
     # wishing or inciting death/violence
     _rule(
         "hope",
         r"\b(?:i )?hope (?:you|u|he|she|they|(?:your|the|his|her|their) [\w']+)(?: \w+){0,2} "
-        r"(?:(?:die|dies)\b(?! down| off| out)|rot|burns?(?! the| some| off)|gets? (?:cancer|shot|"
+        r"(?:(?:die|dies)\b(?! down| off| out)|rot|burns?(?! the| some| off)|(?:chokes?|bleeds?|"
+        r"burns?|starves?|freezes?) to death|gets? (?:cancer|shot|"
         r"killed|raped|hurt|stabbed))\b",
     ),
     # wishes: "I wish all X would be shot", "i hope you get bowel cancer", "I hope someone
@@ -763,7 +775,7 @@ THREAT_EN = [
         _PARTICIPLE_ANCHORS,
         r"\b(?:should|shall|must|ought to|deserves?|deserved|deserving|needs?|has|have|gotta|"
         rf"had better)(?: to)?(?: (?:all|just|each|really|fucking|have|be|also|simply|"
-        rf"publicly|literally))* (?:be|get|been) {_PARTICIPLE}\b",
+        rf"publicly|literally))* (?:be|get|been) (?:\w+ (?:up |out )?and )?{_PARTICIPLE}\b",
         also="should shall must ought deserve deserves deserved deserving need needs has have "
         "gotta had",
     ),

@@ -179,6 +179,10 @@ def test_generalised_threat_constructions(text: str, phrase: str) -> None:
         "I'll be outside with my husband at closing time.",
         "I'll get you a coffee when you get here.",
         "Jeg skal sørge for at du får time i morgen.",
+        "You'll bleed a little after the extraction, that's normal.",
+        "I will hunt down the best price before booking again.",
+        "I will find a new dentist.",
+        "Acid reflux treatment worked wonders.",
         # reader warnings stay warnings
         "Something bad will happen to your teeth if you skip flossing.",
         "If you go there, something bad will happen to you.",
@@ -313,6 +317,7 @@ put that dentist in a body bag
 you'd better pray i don't find you
 du får svi
 jeg skal sørge for at du aldri går igjen
+i'll set the doctor on fire
 de bør henges
 skulle ønske du var død
 død over alle
