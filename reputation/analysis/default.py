@@ -59,6 +59,9 @@ Pipeline for one text
    - complaint: sentiment <= -0.25, or a 1-2 star rating whose text is not positive.
    - praise: sentiment >= 0.3 ("ok" is not praise), or a 4-5 star rating whose text
      is not negative.
+   - a text that is neither praise nor complaint by sentiment but names a lawyer, a
+     regulator or a formal report ("Someone should report this clinic to
+     Helsetilsynet") is a complaint of severity 2: calm wording, serious intent.
    - other: everything else (neutral remarks, 3 stars with no opinion).
 4. Severity: threat 3; harassment 2; complaint 2 when strongly negative (sentiment
    <= -0.6) or it mentions lawyers, regulators, police or health harm ("sue",
@@ -439,6 +442,10 @@ class DefaultAnalyser:
         ):
             evidence = _word_evidence(words, negative=False) + rating_note
             return "praise", SEVERITY_NONE, evidence or [f"sentiment: {sentiment:+.2f}"]
+
+        escalation = rules.escalation_matches(prep)
+        if escalation:
+            return "complaint", SEVERITY_HIGH, [f'severity: "{p}"' for p in escalation]
 
         return "other", SEVERITY_NONE, []
 

@@ -1243,6 +1243,23 @@ SEVERITY = re.compile(
 )
 
 
+# Going to a lawyer, a regulator or the police is a complaint however calmly it is said
+# ("Someone should report this clinic to Helsetilsynet"): a subset of SEVERITY without
+# the words that are often neutral ("hospital", "court", "police station").
+ESCALATION = re.compile(
+    r"\b(?:lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|malpractice|"
+    r"negligen(?:ce|t)|report(?:ed|ing)? (?:you|them|this|it|the \w+) to|"
+    r"health (?:board|department|inspector)|(?:dental|medical) (?:board|council)|"
+    r"regulator|ombudsman|advokat(?:en)?|saksøke|søksmål|politianmeld\w*|"
+    r"anmeld(?:e|er|t) (?:dere|deg|klinikken|legen|tannlegen|saken|forholdet|det)|"
+    r"helsetilsynet|statsforvalteren|fylkeslegen|pasientombud\w*|feilbehandl\w*)\b"
+)
+
+
+def escalation_matches(prep: Prepared) -> list[str]:
+    return list(dict.fromkeys(m.group(0) for m in ESCALATION.finditer(prep.low)))[:2]
+
+
 def severity_matches(prep: Prepared, limit: int = 2) -> list[str]:
     out: list[str] = []
     for match in SEVERITY.finditer(prep.low):

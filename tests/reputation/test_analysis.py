@@ -549,6 +549,28 @@ class FixedAnalyser:
         return [self.analyse(t) for t in texts]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Someone should report this clinic to Helsetilsynet",
+        "I have asked my lawyer to look at the treatment plan.",
+        "Vi vurderer å anmelde klinikken.",
+    ],
+)
+def test_a_calm_mention_of_lawyers_or_regulators_is_a_serious_complaint(text: str) -> None:
+    result = analyse(text)
+    assert (result.category, result.severity) == ("complaint", 2), result
+    assert any(e.startswith("severity:") for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Their office is right next to the hospital.", "Is there parking near the police station?"],
+)
+def test_neutral_remarks_about_hospitals_or_police_stay_neutral(text: str) -> None:
+    assert analyse(text).category in ("other", "question")
+
+
 def test_fast_vader_scores_exactly_like_vader() -> None:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
