@@ -43,6 +43,7 @@ import contextlib
 import contextvars
 import csv
 import dataclasses
+import datetime as dt
 import io
 import json
 import logging
@@ -147,6 +148,7 @@ class ChunkOutcome:
     ignored: int = 0  # Meta reactions, likes, direct messages: nothing to ingest
     rejected: list[RejectedRow] = dataclasses.field(default_factory=list)
     failed: str = ""  # the whole chunk failed (kept on its RawPayload for `reprocess`)
+    retry_at: dt.datetime | None = None  # a temporary failure: the payload sweep retries then
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
@@ -338,6 +340,7 @@ def chunk_process(
     if raw.processed_at is None:  # the chunk as a whole failed: nothing of it was counted
         outcome.failed = raw.error or "failed"
         outcome.status = RawPayload.Status.FAILED
+        outcome.retry_at = raw.next_attempt_at
     else:
         outcome.created = raw.mentions_created
         outcome.duplicates = raw.duplicates

@@ -375,6 +375,7 @@ def test_each_chunk_is_stored_before_it_is_processed_and_a_failed_one_can_be_rep
     assert status == 1
     assert "1 chunk(s) failed" in stderr
     assert "Chunk of lines 4-5" in stdout and "RuntimeError: database went away" in stdout
+    assert "tries it again by itself" not in stdout  # not known to be temporary
     assert counts(stdout)["accepted"] == 4
     with tenant(cast.alpha):
         failed = RawPayload.objects.get(status="failed")
@@ -391,6 +392,31 @@ def test_each_chunk_is_stored_before_it_is_processed_and_a_failed_one_can_be_rep
         assert failed.status == "processed"
         assert failed.mentions_created == 2
         assert Mention.objects.filter(external_id__startswith="c-").count() == 6
+
+
+def test_a_chunk_that_fails_for_a_temporary_reason_says_it_will_be_retried(
+    cast, tenant, tmp_path, monkeypatch
+):
+    from django.db import OperationalError
+
+    import inbox.ingest
+
+    path = tmp_path / "two.csv"
+    path.write_text(
+        HEADER + "api,t-1,2025-03-01T10:00:00Z,Thanks for the quick appointment,,,5,,,\n"
+    )
+
+    def lost_connection(items, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(inbox.ingest, "mentions_ingest", lost_connection)
+    stdout, _, status = run("alpha", str(path))
+
+    assert status == 1
+    assert "A temporary failure: the worker tries it again by itself at" in stdout
+    with tenant(cast.alpha):
+        raw = RawPayload.objects.get()
+        assert raw.status == "failed" and raw.next_attempt_at is not None
 
 
 # ---------------------------------------------------------------- reading files (no database)

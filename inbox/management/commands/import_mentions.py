@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
@@ -178,6 +179,9 @@ class Command(BaseCommand):
                     f"{chunk.raw_id}) failed: {chunk.failed[:500]}"
                 )
             )
+            if chunk.retry_at is not None:
+                when = timezone.localtime(chunk.retry_at).strftime("%Y-%m-%d %H:%M %Z")
+                out(f"  A temporary failure: the worker tries it again by itself at {when}.")
         if report.failed_chunks:
             out(
                 "Failed chunks are stored: fix the cause, then run "
