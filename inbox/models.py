@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from inbox.platforms.base import Kind, Platform
+from reputation.analysis.base import POSSIBLE_THREAT
 
 # Foreign keys from practice tables to users (public schema) use DO_NOTHING: Django's
 # delete collector would look for those rows in the public schema, where the tables do
@@ -278,6 +279,17 @@ class Mention(models.Model):
     @property
     def is_threat(self) -> bool:
         return self.category == self.Category.THREAT
+
+    @property
+    def possible_threat(self) -> str:
+        """The analyser's second tier: violent words aimed at someone, not enough for a
+        threat alert but worth a person's look (the matched words, or "")."""
+        if self.is_threat:
+            return ""
+        for item in self.evidence or ():
+            if isinstance(item, str) and item.startswith(POSSIBLE_THREAT):
+                return item.removeprefix(POSSIBLE_THREAT).strip('"')
+        return ""
 
 
 class MentionRevision(models.Model):

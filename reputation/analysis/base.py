@@ -18,6 +18,9 @@ CATEGORIES: tuple[str, ...] = (
 
 SEVERITY_NONE, SEVERITY_LOW, SEVERITY_HIGH, SEVERITY_CRITICAL = 0, 1, 2, 3
 
+# Evidence prefix of the second tier: violent words aimed at someone, below a threat.
+POSSIBLE_THREAT = "possible threat: "
+
 
 @dataclasses.dataclass(frozen=True)
 class Analysis:

@@ -1260,6 +1260,64 @@ def escalation_matches(prep: Prepared) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in ESCALATION.finditer(prep.low)))[:2]
 
 
+# ---------------------------------------------------------------------------------------
+# Possible threats: the second tier. The threat rules need a whole construction and catch
+# about a third of real threats on unseen text (bench/ANALYSIS.md, blind set). What they
+# miss usually still pairs a plainly violent word with someone other than the writer
+# ("let them die", "do away with them ... hang him"). That pairing alone is too loose to
+# email anyone, but it is shown to staff as "check this" (see default.py). Words that are
+# also everyday clinic language (shot, burn, hurt, bleed, injection) are left out.
+# ---------------------------------------------------------------------------------------
+VIOLENCE_WORDS = _forms(
+    "kill murder shoot stab strangle lynch behead decapitate slaughter massacre "
+    "exterminate execute torture rape maim mutilate hang bomb shank butcher"
+) | _set(
+    "die dead hanged hung bullet bullets gun guns knife knives "
+    "rifle shotgun pistol noose coffin grave drepe drep drept skyte skyt knivstikke "
+    "voldta henge hengt død døde døden kule gevær kniv"
+)
+# A squeezed "shoot" is a flu shot; "hung up on me"; and "died", "death" are how serious
+# complaints about care are told ("my father died after ..."), not threats.
+VIOLENCE_WORDS -= {"shot", "hung", "died", "death", "døde", "døden"}
+HINT_TARGETS = _set(
+    "you your yours u ya yall him his he her hers she them they their theirs those these "
+    "everyone everybody all whole lot people dentist doctor doc nurse staff receptionist "
+    "owner manager hygienist surgeon family kids wife husband deg dere du han hun ham "
+    "henne dem de alle tannlegen legen sykepleieren eieren"
+)
+# Violent words in idioms that are not about anyone ("to die for", "kill for a coffee",
+# "dead tired", "killing it", "dying to see").
+_HINT_IDIOM = re.compile(
+    r"\b(?:to die for|(?:kill|die) for (?:a|an|their|the|some)\b|dead (?:tired|serious|"
+    r"easy|on|quiet|end|rude|slow|busy|right|cheap|good|nice|friendly|helpful|proud)|"
+    r"killing it|killed it|dying to|bored to death|scared to death|"
+    r"death (?:grip|metal)|drop dead gorgeous|dead ringer)"
+)
+HINT_WINDOW = 4
+
+
+def threat_hint(prep: Prepared) -> str | None:
+    """The first violent word within HINT_WINDOW words of someone other than the writer,
+    as "word ... target" text, or None."""
+    violent = prep.tokens & VIOLENCE_WORDS
+    if not violent or not prep.tokens & HINT_TARGETS:
+        return None
+    if _HINT_IDIOM.search(prep.norm):
+        return None
+    # Within one clause: "the wait killed me, but the hygienist was lovely" pairs nobody.
+    for clause in _CLAUSE.split(prep.norm):
+        words = clause.translate(_PUNCT_TO_SPACE).split()
+        for i, word in enumerate(words):
+            if word not in violent:
+                continue
+            lo, hi = max(0, i - HINT_WINDOW), min(len(words), i + HINT_WINDOW + 1)
+            for j in range(lo, hi):
+                if words[j] in HINT_TARGETS:
+                    a, b = min(i, j), max(i, j)
+                    return " ".join(words[a : b + 1])
+    return None
+
+
 def severity_matches(prep: Prepared, limit: int = 2) -> list[str]:
     out: list[str] = []
     for match in SEVERITY.finditer(prep.low):

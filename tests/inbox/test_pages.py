@@ -232,3 +232,38 @@ def test_no_failing_badge_when_every_source_works(cast, tenant):
     for path in ("/inbox/accounts/", "/inbox/"):
         body = client_for("alpha.localhost", cast.vera).get(path).content.decode()
         assert "failing" not in body, path
+
+
+def test_a_possible_threat_is_marked_for_a_person_to_check_without_an_alert(cast, tenant):
+    from inbox.ingest import mentions_ingest
+    from inbox.models import Alert
+    from inbox.platforms.base import NormalisedMention
+
+    def comment(external_id: str, text: str) -> NormalisedMention:
+        return NormalisedMention(
+            platform="facebook",
+            external_id=external_id,
+            kind="comment",
+            text=text,
+            posted_at=timezone.now() - dt.timedelta(minutes=5),
+            author_name="Anon",
+        )
+
+    with tenant(cast.alpha):
+        mentions_ingest(
+            [
+                comment("pt-1", "Somebody should take a gun to that receptionist"),
+                comment("pt-2", "The wait killed me, but the hygienist was lovely"),
+            ]
+        )
+        maybe = Mention.objects.get(external_id="pt-1")
+        calm = Mention.objects.get(external_id="pt-2")
+        assert maybe.category != "threat" and maybe.possible_threat == "gun to that receptionist"
+        assert calm.possible_threat == ""
+        assert not Alert.objects.exists()  # the second tier never pages anyone
+
+    client = client_for("alpha.localhost", cast.vera)
+    inbox = client.get("/inbox/").content.decode()
+    assert inbox.count("check: possible threat") == 1
+    detail = client.get(f"/inbox/{maybe.pk}/").content.decode()
+    assert "Possible threat:" in detail and "gun to that receptionist" in detail

@@ -571,6 +571,36 @@ def test_neutral_remarks_about_hospitals_or_police_stay_neutral(text: str) -> No
     assert analyse(text).category in ("other", "question")
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Let them all die for all I care", "them all die"),
+        ("A noose would suit you", "noose would suit you"),
+        ("Knife for you next time", "knife for you"),
+        ("Jeg har en kniv til deg", "kniv til deg"),
+    ],
+)
+def test_violent_words_aimed_at_someone_are_a_possible_threat(text: str, words: str) -> None:
+    result = analyse(text)
+    assert result.category != "threat" and result.severity == 2
+    assert f'possible threat: "{words}"' in result.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The wait killed me, but the hygienist was lovely",
+        "My husband had a shot of anaesthetic and felt nothing",
+        "The receptionist hung up on me twice",
+        "Their cheesecake is to die for",
+        "My father died last year and they were kind to him",
+        "The staff were dead rude",
+    ],
+)
+def test_everyday_words_are_not_a_possible_threat(text: str) -> None:
+    assert not any(e.startswith("possible threat") for e in analyse(text).evidence)
+
+
 def test_fast_vader_scores_exactly_like_vader() -> None:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
