@@ -213,6 +213,22 @@ def blind_report(analyser) -> dict:
     scores["false_alarms"] = [
         r["id"] for r, a in pairs if not r["threat"] and a.category == "threat"
     ]
+    # The second tier (evidence "possible threat: ..."): shown to staff, never alerted.
+    flagged = [
+        r
+        for r, a in pairs
+        if a.category != "threat" and any(e.startswith("possible threat: ") for e in a.evidence)
+    ]
+    extra_tp = sum(1 for r in flagged if r["threat"])
+    extra_fp = len(flagged) - extra_tp
+    negatives = scores["n"] - scores["positives"]
+    scores["second_tier"] = {
+        "threats_flagged": extra_tp,
+        "negatives_flagged": extra_fp,
+        "recall_threat_or_possible": round((scores["tp"] + extra_tp) / scores["positives"], 3),
+        "recall_threat_or_possible_95ci": wilson(scores["tp"] + extra_tp, scores["positives"]),
+        "negatives_flagged_share": round((scores["fp"] + extra_fp) / negatives, 3),
+    }
     return scores
 
 
@@ -376,6 +392,12 @@ def main() -> int:
         f"threat BLIND n={blind['n']} positives={blind['positives']}: precision "
         f"{blind['precision']} (95% CI {blind['precision_95ci']}) recall {blind['recall']} "
         f"(95% CI {blind['recall_95ci']}); noisy labels, see bench/data/README.md"
+    )
+    tier = blind["second_tier"]
+    print(
+        f"  with the second tier (possible threats, shown not alerted): recall "
+        f"{tier['recall_threat_or_possible']} (95% CI {tier['recall_threat_or_possible_95ci']}),"
+        f" negatives flagged {tier['negatives_flagged_share']}"
     )
     print(
         f"domain (ours) n={domain['n']}: threat P {domain['precision']} R {domain['recall']}; "
