@@ -39,6 +39,7 @@ from inbox.tasks import raw_payloads_sweep
 from reputation.tasks import MissingTenant, enqueue, run_in_tenant
 from tenants.models import AccountRoute, Practice, TaskFlag, User, WebhookDelivery
 from tests.browser import ROOT, start_server
+from tests.payloads import meta_feed_comment
 
 FIXTURES = ROOT / "tests" / "fixtures" / "platforms"
 # A page of its own: the webhook tests' page (104998877665544) stays free for them.
@@ -191,19 +192,13 @@ def new_comment_id() -> str:
 
 def comment_body(comment_id: str, message: str) -> bytes:
     """One new comment on the page's post, as Meta's page `feed` webhook sends it."""
-    now = int(time.time())
-    value = {
-        "from": {"id": "6234987712345678", "name": "Jane Doe"},
-        "message": message,
-        "post_id": POST_ID,
-        "comment_id": comment_id,
-        "created_time": now,
-        "item": "comment",
-        "parent_id": POST_ID,
-        "verb": "add",
-    }
-    change = {"field": "feed", "value": value}
-    body = {"object": "page", "entry": [{"id": PAGE_ID, "time": now, "changes": [change]}]}
+    body = meta_feed_comment(
+        page_id=PAGE_ID,
+        post_id=POST_ID,
+        comment_id=comment_id,
+        message=message,
+        now=int(time.time()),
+    )
     return json.dumps(body).encode()
 
 

@@ -25,6 +25,7 @@ from inbox import routing
 from inbox.models import Alert, Mention, SocialAccount
 from inbox.services import alert_send, social_account_save
 from tenants.models import TaskFlag, WebhookDelivery
+from tests.payloads import meta_feed_comment
 
 PAGE_ID = "304998877665544"
 POST_ID = f"{PAGE_ID}_880011223344"
@@ -49,18 +50,11 @@ def page(cast, tenant, queued):
 
 def body(comment_id: str, message: str = "Is there parking?") -> str:
     now = int(timezone.now().timestamp())
-    value = {
-        "from": {"id": "6234987712345678", "name": "Jane Doe"},
-        "message": message,
-        "post_id": POST_ID,
-        "comment_id": comment_id,
-        "created_time": now,
-        "item": "comment",
-        "parent_id": POST_ID,
-        "verb": "add",
-    }
-    entry = {"id": PAGE_ID, "time": now, "changes": [{"field": "feed", "value": value}]}
-    return json.dumps({"object": "page", "entry": [entry]})
+    return json.dumps(
+        meta_feed_comment(
+            page_id=PAGE_ID, post_id=POST_ID, comment_id=comment_id, message=message, now=now
+        )
+    )
 
 
 def committed(func, *args, **kwargs):
