@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from inbox.models import Alert, Mention, SocialAccount
+from reputation.analysis.base import POSSIBLE_THREAT, SEVERITY_HIGH
 
 # Work someone still has to do. Imported history (Status.HISTORY) is on record, not work:
 # it is never counted as open, pinned, reminded of or alerted on.
@@ -16,12 +18,19 @@ OPEN_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
 
 
 def mention_list() -> QuerySet[Mention]:
-    """Inbox order: open threats first (they must not scroll away), then newest."""
+    """Inbox order: open threats first (they must not scroll away), then open possible
+    threats (the analyser's second tier, waiting for a person to read them), then newest."""
     return (
         Mention.objects.select_related("account", "account__owner", "assignee", "author")
+        .alias(evidence_text=Cast("evidence", TextField()))
         .annotate(
             pinned=Case(
-                When(category=Mention.Category.THREAT, status__in=OPEN_STATUSES, then=Value(1)),
+                When(category=Mention.Category.THREAT, status__in=OPEN_STATUSES, then=Value(2)),
+                When(
+                    Q(status__in=OPEN_STATUSES, severity__gte=SEVERITY_HIGH)
+                    & Q(evidence_text__contains=f'"{POSSIBLE_THREAT}'),
+                    then=Value(1),
+                ),
                 default=Value(0),
                 output_field=IntegerField(),
             )

@@ -267,3 +267,33 @@ def test_a_possible_threat_is_marked_for_a_person_to_check_without_an_alert(cast
     assert inbox.count("check: possible threat") == 1
     detail = client.get(f"/inbox/{maybe.pk}/").content.decode()
     assert "Possible threat:" in detail and "gun to that receptionist" in detail
+
+
+def test_open_possible_threats_sit_below_threats_and_above_newer_mentions(cast, tenant):
+    from inbox.ingest import mentions_ingest
+    from inbox.platforms.base import NormalisedMention
+    from inbox.selectors import mention_list
+
+    def comment(external_id: str, text: str, minutes_ago: int) -> NormalisedMention:
+        return NormalisedMention(
+            platform="facebook",
+            external_id=external_id,
+            kind="comment",
+            text=text,
+            posted_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+            author_name="Anon",
+        )
+
+    with tenant(cast.alpha):
+        mentions_ingest(
+            [
+                comment("o-threat", "I will burn this place down", 30),
+                comment("o-maybe", "Somebody should take a gun to that receptionist", 20),
+                comment("o-new", "Do you have appointments on Saturday?", 1),
+            ]
+        )
+        order = [m.external_id for m in mention_list()]
+        assert order == ["o-threat", "o-maybe", "o-new"]
+        # Once someone has dealt with it, it takes its place by date again.
+        Mention.objects.filter(external_id="o-maybe").update(status="resolved")
+        assert [m.external_id for m in mention_list()] == ["o-threat", "o-new", "o-maybe"]
