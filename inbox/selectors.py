@@ -83,11 +83,24 @@ def inbox_counts() -> dict[str, int]:
             open_q, due_at__lt=now, first_response_at__isnull=True
         ).count(),
         "threats": Mention.objects.filter(open_q, category=Mention.Category.THREAT).count(),
+        "possible_threats": _possible_threats(Mention.objects.filter(open_q)).count(),
     }
 
 
+def _possible_threats(mentions: QuerySet[Mention]) -> QuerySet[Mention]:
+    """The analyser's second tier, by its evidence marker (open ones are few: the
+    severity filter keeps the text match to a handful of rows)."""
+    return (
+        mentions.filter(severity__gte=SEVERITY_HIGH)
+        .exclude(category=Mention.Category.THREAT)
+        .alias(evidence_text=Cast("evidence", TextField()))
+        .filter(evidence_text__contains=f'"{POSSIBLE_THREAT}')
+    )
+
+
 def practice_overview(*, practices: Iterable) -> list[dict]:
-    """One row per practice for the agency view: open, overdue, open threats."""
+    """One row per practice for the agency view: open, overdue, open threats, open
+    possible threats."""
     rows = []
     for practice in practices:
         with schema_context(practice.schema_name):

@@ -82,7 +82,12 @@ def test_old_imported_rows_are_history_and_recent_ones_new_work(cast, tenant, im
 
 def test_history_is_not_counted_as_open_on_the_inbox_page(cast, tenant, imported):
     response = client_for("alpha.localhost", cast.vera).get("/inbox/")
-    assert response.context["counts"] == {"open": 2, "overdue": 0, "threats": 0}
+    assert response.context["counts"] == {
+        "open": 2,
+        "overdue": 0,
+        "threats": 0,
+        "possible_threats": 0,
+    }
     assert response.context["history_count"] == 2
     body = response.content.decode()
     # Still listed, with the reason it has no clock, and one click from the filter.

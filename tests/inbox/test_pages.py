@@ -265,6 +265,11 @@ def test_a_possible_threat_is_marked_for_a_person_to_check_without_an_alert(cast
     client = client_for("alpha.localhost", cast.vera)
     inbox = client.get("/inbox/").content.decode()
     assert inbox.count("check: possible threat") == 1
+    assert "possible threat to check" in inbox
+    # The agency sees it too, next to the client's open threats.
+    overview = client_for("localhost", cast.agnes).get("/").context["overview"]
+    alpha = next(r for r in overview if r["practice"].slug == "alpha")
+    assert (alpha["threats"], alpha["possible_threats"]) == (0, 1)
     detail = client.get(f"/inbox/{maybe.pk}/").content.decode()
     assert "Possible threat:" in detail and "gun to that receptionist" in detail
 
