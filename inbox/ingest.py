@@ -276,7 +276,11 @@ _MENTION_SLOTS: list[tuple[str, Any]] = []
 def _mention_slots() -> list[tuple[str, Any]]:
     """(attname, default factory) for every concrete field of Mention, in model order."""
     if not _MENTION_SLOTS:
-        _MENTION_SLOTS.extend((f.attname, f.get_default) for f in Mention._meta.concrete_fields)
+        fields = Mention._meta.concrete_fields
+        stored = [f for f in fields if not f.generated]
+        # Generated columns (Mention.pin) come last, so positions stay those of the model.
+        assert list(fields[: len(stored)]) == stored, "generated fields must come last"
+        _MENTION_SLOTS.extend((f.attname, f.get_default) for f in stored)
     return _MENTION_SLOTS
 
 
@@ -487,7 +491,7 @@ def copy_insert_values(model, rows: list[dict[str, Any]]) -> list[int]:
     """COPY rows given as {attname: value} (missing fields get their model default);
     returns their new ids, in order. Cheaper than building model instances."""
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
     defaults = {f.attname: f.get_default() for f in fields}  # once per batch
     with connection.cursor() as cursor:
         ids = _next_ids(cursor, model, len(rows))
@@ -514,7 +518,8 @@ def copy_insert(model, objs: list) -> None:
     if not objs:
         return
     meta = model._meta
-    fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key)]
+    # PostgreSQL computes generated columns itself and refuses values for them.
+    fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key and not f.generated)]
     if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
         values = lambda obj: [f.pre_save(obj, True) for f in fields]  # noqa: E731
     else:  # nothing to fill in on save: read the attributes in one C call

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from inbox.platforms.base import Kind, Platform
@@ -262,6 +264,26 @@ class Mention(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)
 
+    # The inbox order's first key, computed by PostgreSQL on every write, so no code path
+    # can forget it and the first page is an index scan at any size: 2 an open threat,
+    # 1 an open possible threat (the analyser's second tier), 0 the rest. Keep it the
+    # last field: ingest builds mentions positionally over the fields before it.
+    pin = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                models.Q(category="threat", status__in=["new", "open"]), then=models.Value(2)
+            ),
+            models.When(
+                models.Q(status__in=["new", "open"], severity__gte=2)
+                & Contains(Cast("evidence", models.TextField()), f'"{POSSIBLE_THREAT}'),
+                then=models.Value(1),
+            ),
+            default=models.Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+
     class Meta:
         ordering = ["-posted_at", "-id"]
         constraints = [
@@ -269,6 +291,7 @@ class Mention(models.Model):
         ]
         indexes = [
             models.Index(fields=["-posted_at", "-id"], name="mention_newest_idx"),
+            models.Index(fields=["-pin", "-posted_at", "-id"], name="mention_inbox_idx"),
             models.Index(fields=["status", "due_at"], name="mention_due_idx"),
             models.Index(fields=["category", "-posted_at"], name="mention_category_idx"),
         ]

@@ -4,39 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from inbox.models import Alert, Mention, SocialAccount
-from reputation.analysis.base import POSSIBLE_THREAT, SEVERITY_HIGH
 
 # Work someone still has to do. Imported history (Status.HISTORY) is on record, not work:
 # it is never counted as open, pinned, reminded of or alerted on.
 OPEN_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
+# Values of the generated column Mention.pin (open threat, open possible threat).
+PIN_THREAT, PIN_POSSIBLE_THREAT = 2, 1
 
 
 def mention_list() -> QuerySet[Mention]:
     """Inbox order: open threats first (they must not scroll away), then open possible
-    threats (the analyser's second tier, waiting for a person to read them), then newest."""
-    return (
-        Mention.objects.select_related("account", "account__owner", "assignee", "author")
-        .alias(evidence_text=Cast("evidence", TextField()))
-        .annotate(
-            pinned=Case(
-                When(category=Mention.Category.THREAT, status__in=OPEN_STATUSES, then=Value(2)),
-                When(
-                    Q(status__in=OPEN_STATUSES, severity__gte=SEVERITY_HIGH)
-                    & Q(evidence_text__contains=f'"{POSSIBLE_THREAT}'),
-                    then=Value(1),
-                ),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("-pinned", "-posted_at", "-id")
-    )
+    threats (the analyser's second tier, waiting for a person to read them), then newest.
+    `Mention.pin` is computed by PostgreSQL and indexed with the date, so the first page
+    is an index scan however many mentions a practice has."""
+    return Mention.objects.select_related(
+        "account", "account__owner", "assignee", "author"
+    ).order_by("-pin", "-posted_at", "-id")
 
 
 def mention_get(*, pk: int) -> Mention | None:
@@ -82,20 +70,9 @@ def inbox_counts() -> dict[str, int]:
         "overdue": Mention.objects.filter(
             open_q, due_at__lt=now, first_response_at__isnull=True
         ).count(),
-        "threats": Mention.objects.filter(open_q, category=Mention.Category.THREAT).count(),
-        "possible_threats": _possible_threats(Mention.objects.filter(open_q)).count(),
+        "threats": Mention.objects.filter(pin=PIN_THREAT).count(),
+        "possible_threats": Mention.objects.filter(pin=PIN_POSSIBLE_THREAT).count(),
     }
-
-
-def _possible_threats(mentions: QuerySet[Mention]) -> QuerySet[Mention]:
-    """The analyser's second tier, by its evidence marker (open ones are few: the
-    severity filter keeps the text match to a handful of rows)."""
-    return (
-        mentions.filter(severity__gte=SEVERITY_HIGH)
-        .exclude(category=Mention.Category.THREAT)
-        .alias(evidence_text=Cast("evidence", TextField()))
-        .filter(evidence_text__contains=f'"{POSSIBLE_THREAT}')
-    )
 
 
 def practice_overview(*, practices: Iterable) -> list[dict]:
