@@ -47,6 +47,17 @@ def _token(account: SocialAccount, setting: str) -> str:
 
 def google_client(account: SocialAccount | None = None) -> GoogleClient:
     token = _token(account, "GOOGLE_API_TOKEN") if account else settings.GOOGLE_API_TOKEN
+    if not token:
+        # Without a token Google answers 401, which reads like a revoked token; say what
+        # is actually missing.
+        where = f"Google location {account.external_id}" if account else "Google"
+        raise PlatformError(
+            f"{where} has no access token: connect the account (its OAuth token goes in "
+            'the account\'s poll_state["token"], or set GOOGLE_API_TOKEN), then run '
+            "manage.py reprocess",
+            retryable=False,
+            platform="google",
+        )
     return GoogleClient(token)
 
 

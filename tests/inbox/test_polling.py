@@ -95,7 +95,7 @@ def test_a_latin1_feed_keeps_its_characters(cast, in_alpha):
 def test_google_reviews_are_pulled_per_location(cast, in_alpha):
     listing = json.loads(fixture("google/reviews_list.json"))
     location = listing["reviews"][0]["name"].split("/reviews/")[0]
-    gbp = account("google", location, owner=cast.bob)
+    gbp = account("google", location, owner=cast.bob, poll_state={"token": "ya29.test"})
     with respx.mock(assert_all_called=True) as mock:
         mock.get(f"https://mybusiness.googleapis.com/v4/{location}/reviews").mock(
             return_value=httpx.Response(200, json=listing)
@@ -177,7 +177,7 @@ def test_a_failing_account_says_since_when_and_what_to_do(cast, in_alpha):
 
 
 def test_an_account_id_the_client_refuses_is_recorded_and_the_round_goes_on(cast, in_alpha):
-    bad = account("google", "locations/12")  # not accounts/{a}/locations/{l}
+    bad = account("google", "locations/12", poll_state={"token": "ya29.test"})  # not a/{a}/l/{l}
     feed = account("feed", FEED_URL)
     with respx.mock() as mock:
         mock.get(FEED_URL).mock(return_value=httpx.Response(304))
@@ -188,3 +188,14 @@ def test_an_account_id_the_client_refuses_is_recorded_and_the_round_goes_on(cast
         "location_name must be accounts/{a}/locations/{l}; check the account's id on the platform"
     )
     assert bad.last_poll_error_at is not None and feed.last_poll_error == ""
+
+
+def test_a_google_location_without_a_token_says_what_is_missing(cast, in_alpha):
+    gbp = account("google", "accounts/1/locations/9")
+    with respx.mock() as mock:  # nothing may be sent: a tokenless call would be a 401
+        assert poll_due_accounts() == 1
+        assert not mock.calls
+    gbp.refresh_from_db()
+    assert gbp.last_poll_error.startswith(
+        "Google location accounts/1/locations/9 has no access token: connect the account"
+    )

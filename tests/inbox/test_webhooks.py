@@ -169,6 +169,7 @@ def test_a_pubsub_notification_fetches_the_review(cast, tenant, django_capture_o
                 external_id=data["location"],
                 display_name="GBP",
                 owner=cast.alice,
+                poll_state={"token": "ya29.token"},
             )
         )
     with respx.mock(assert_all_called=True) as mock:
