@@ -858,6 +858,19 @@ GLOW = PracticeSpec(
             url="https://skjonnhetsbloggen.no/botox-oslo-klinikker",
         ),
         Seed(
+            "655000333_2419900001",
+            Platform.FACEBOOK,
+            Kind.COMMENT,
+            _h(6),
+            "Honestly someone should take a gun to that receptionist after how she "
+            "treated my sister on the phone.",
+            account="facebook",
+            author="Tor Haugen",
+            author_id="fb-200007777",
+            parent=f"{GL_PAGE}_655000333",
+            root=f"{GL_PAGE}_655000333",
+        ),
+        Seed(
             "655000222_800010",
             Platform.FACEBOOK,
             Kind.COMMENT,

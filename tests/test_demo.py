@@ -103,7 +103,7 @@ def test_mentions_went_through_the_pipeline(seeded):
     now = timezone.now()
     # One item (a supplier with a similar name) is kept out by the exclusion rule.
     assert summary.mentions_skipped == 1
-    assert summary.mentions.created == 26 + 15
+    assert summary.mentions.created == 26 + 16
 
     with tenant_context(practices["fjord-dental"]):
         fjord = list(Mention.objects.select_related("account"))
@@ -132,7 +132,7 @@ def test_mentions_went_through_the_pipeline(seeded):
 
     with tenant_context(practices["glow-aesthetics"]):
         glow = list(Mention.objects.select_related("account"))
-        assert len(glow) == 15
+        assert len(glow) == 16
         for mention in glow:
             if mention.account and mention.account.owner_id:
                 assert mention.assignee_id == mention.account.owner_id, mention.external_id
@@ -149,6 +149,15 @@ def test_a_second_run_creates_nothing_and_changes_nothing(seeded):
 
     assert not again.created_anything
     assert again.practices.present == 2
-    assert again.mentions.created == 0 and again.mentions.present == 26 + 15
+    assert again.mentions.created == 0 and again.mentions.present == 26 + 16
     assert again.revisions.created == 0 and again.revisions.present == 1
     assert _snapshot(practices) == before
+
+
+def test_the_demo_shows_a_possible_threat_for_a_person_to_check(seeded):
+    _, practices, _ = seeded
+    with tenant_context(practices["glow-aesthetics"]):
+        maybe = Mention.objects.get(pin=1)
+        assert maybe.category != Mention.Category.THREAT
+        assert maybe.possible_threat == "gun to that receptionist"
+        assert not maybe.alerts.exists()
