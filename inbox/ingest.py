@@ -667,7 +667,7 @@ def _answered_on_platform(mention: Mention, nm: NormalisedMention) -> dict[str, 
     }
 
 
-_AWAITING_ANSWER = (Mention.Status.NEW, Mention.Status.OPEN, Mention.Status.HISTORY)
+_AWAITING_ANSWER = (*Mention.OPEN_STATUSES, Mention.Status.HISTORY)
 
 
 def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestContext) -> str:

@@ -11,7 +11,7 @@ from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from inbox.platforms.base import Kind, Platform
-from reputation.analysis.base import POSSIBLE_THREAT
+from reputation.analysis.base import POSSIBLE_THREAT, SEVERITY_HIGH
 
 # Foreign keys from practice tables to users (public schema) use DO_NOTHING: Django's
 # delete collector would look for those rows in the public schema, where the tables do
@@ -213,6 +213,10 @@ class Mention(models.Model):
         SPAM = "spam", "Spam"
         OTHER = "other", "Other"
 
+    # Work someone still has to do. Imported history is on record, not work: it is never
+    # counted as open, pinned, reminded of or alerted on.
+    OPEN_STATUSES = (Status.NEW, Status.OPEN)
+
     account = models.ForeignKey(
         SocialAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
     )
@@ -264,6 +268,7 @@ class Mention(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)
 
+    # (Plain values in the expression below: the migration records them as literals.)
     # The inbox order's first key, computed by PostgreSQL on every write, so no code path
     # can forget it and the first page is an index scan at any size: 2 an open threat,
     # 1 an open possible threat (the analyser's second tier), 0 the rest. Keep it the
@@ -271,10 +276,13 @@ class Mention(models.Model):
     pin = models.GeneratedField(
         expression=models.Case(
             models.When(
-                models.Q(category="threat", status__in=["new", "open"]), then=models.Value(2)
+                models.Q(
+                    category=Category.THREAT.value, status__in=[s.value for s in OPEN_STATUSES]
+                ),
+                then=models.Value(2),
             ),
             models.When(
-                models.Q(status__in=["new", "open"], severity__gte=2)
+                models.Q(status__in=[s.value for s in OPEN_STATUSES], severity__gte=SEVERITY_HIGH)
                 & Contains(Cast("evidence", models.TextField()), f'"{POSSIBLE_THREAT}'),
                 then=models.Value(1),
             ),

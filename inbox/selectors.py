@@ -10,9 +10,7 @@ from django_tenants.utils import schema_context
 
 from inbox.models import Alert, Mention, SocialAccount
 
-# Work someone still has to do. Imported history (Status.HISTORY) is on record, not work:
-# it is never counted as open, pinned, reminded of or alerted on.
-OPEN_STATUSES = (Mention.Status.NEW, Mention.Status.OPEN)
+OPEN_STATUSES = Mention.OPEN_STATUSES
 # Values of the generated column Mention.pin (open threat, open possible threat).
 PIN_THREAT, PIN_POSSIBLE_THREAT = 2, 1
 
