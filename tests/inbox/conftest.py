@@ -1,10 +1,16 @@
-"""Feed fetches resolve their host name (the SSRF guard): no test may ask the real DNS."""
+"""Shared inbox test set-up.
+
+Feed fetches resolve their host name (the SSRF guard): no test may ask the real DNS.
+"""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +59,31 @@ def dns(monkeypatch) -> FakeDNS:
     fake = FakeDNS(socket.getaddrinfo)
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     return fake
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "platforms"
+GOOGLE_API = "https://mybusiness.googleapis.com/v4/"
+
+
+@pytest.fixture
+def google(cast, tenant) -> dict:
+    """Alpha's connected GBP location, and what a Pub/Sub push about one review needs:
+    the push body ("note"), the review Google returns for it and that review's URL."""
+    from inbox.models import SocialAccount
+    from inbox.services import social_account_save
+
+    note = json.loads((FIXTURES / "google" / "pubsub_push.json").read_text())
+    data = json.loads(base64.b64decode(note["message"]["data"]))
+    review = json.loads((FIXTURES / "google" / "review.json").read_text())
+    review["name"] = data["review"]
+    with tenant(cast.alpha):
+        social_account_save(
+            account=SocialAccount(
+                platform="google",
+                external_id=data["location"],
+                display_name="GBP",
+                owner=cast.alice,
+                poll_state={"token": "ya29.token"},
+            )
+        )
+    return {"note": note, "review": review, "url": GOOGLE_API + data["review"]}

@@ -5,7 +5,6 @@ the app when they still cannot be sent."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -13,7 +12,6 @@ import logging
 import smtplib
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -40,8 +38,6 @@ from inbox.services import (
 from inbox.tasks import deadline_and_alert_sweep
 from tests.conftest import client_for
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "platforms"
-GOOGLE_API = "https://mybusiness.googleapis.com/v4/"
 THREAT = "I know where you work. I will burn the clinic down"
 NOTHING_DUE = {"pending": 0, "retried": 0, "reclaimed": 0, "gave_up": 0}
 
@@ -51,26 +47,6 @@ def later(minutes: float) -> dt.datetime:
 
 
 # ---------------------------------------------------------------- Google Pub/Sub
-
-
-@pytest.fixture
-def google(cast, tenant):
-    """Alpha's connected GBP location, and what a Pub/Sub push about one review needs."""
-    note = json.loads((FIXTURES / "google" / "pubsub_push.json").read_text())
-    data = json.loads(base64.b64decode(note["message"]["data"]))
-    review = json.loads((FIXTURES / "google" / "review.json").read_text())
-    review["name"] = data["review"]
-    with tenant(cast.alpha):
-        social_account_save(
-            account=SocialAccount(
-                platform="google",
-                external_id=data["location"],
-                display_name="GBP",
-                owner=cast.alice,
-                poll_state={"token": "ya29.token"},
-            )
-        )
-    return {"note": note, "review": review, "url": GOOGLE_API + data["review"]}
 
 
 @pytest.fixture

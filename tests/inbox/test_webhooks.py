@@ -157,29 +157,15 @@ def test_bad_entries_do_not_lose_the_good_ones(
         assert Mention.objects.count() == raw.mentions_created
 
 
-def test_a_pubsub_notification_fetches_the_review(cast, tenant, django_capture_on_commit_callbacks):
-    note = json.loads(fixture("google/pubsub_push.json"))
-    data = json.loads(__import__("base64").b64decode(note["message"]["data"]))
-    review = json.loads(fixture("google/review.json"))
-    review["name"] = data["review"]
-    with tenant(cast.alpha):
-        social_account_save(
-            account=SocialAccount(
-                platform="google",
-                external_id=data["location"],
-                display_name="GBP",
-                owner=cast.alice,
-                poll_state={"token": "ya29.token"},
-            )
-        )
+def test_a_pubsub_notification_fetches_the_review(
+    cast, tenant, google, django_capture_on_commit_callbacks
+):
     with respx.mock(assert_all_called=True) as mock:
-        mock.get(f"https://mybusiness.googleapis.com/v4/{data['review']}").mock(
-            return_value=httpx.Response(200, json=review)
-        )
+        mock.get(google["url"]).mock(return_value=httpx.Response(200, json=google["review"]))
         with django_capture_on_commit_callbacks(execute=True):
             response = client_for("localhost").post(
                 f"/webhooks/google/?token={settings.GOOGLE_PUBSUB_TOKEN}",
-                data=json.dumps(note),
+                data=json.dumps(google["note"]),
                 content_type="application/json",
             )
     assert response.status_code == 200
