@@ -34,13 +34,14 @@ browser:
 run: demo
 	@PORT=$(PORT) scripts/run.sh
 
-test: venv browser
-	@scripts/pg.sh start
+test: venv browser lint
 	@DJANGO_SETTINGS_MODULE=reputation.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
+	@echo "==> Lint: ruff, import contracts (.importlinter), Django checks, migrations"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache --no-logo | tail -n +2 | grep -E "BROKEN|KEPT|Contracts:|^- |not allowed|is not" ; exit $${PIPESTATUS[0]}
 	@scripts/pg.sh start >/dev/null
 	@$(PY) manage.py check
 	@$(PY) manage.py makemigrations --check --dry-run

@@ -66,7 +66,7 @@ TABLES = [
     "inbox_author",
     "inbox_conversation",
     "inbox_rawpayload",
-    "inbox_auditevent",
+    "audit_auditevent",
 ]
 
 # ---------------------------------------------------------------- realistic rows

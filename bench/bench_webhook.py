@@ -173,12 +173,12 @@ def clean(practice, delivery_ids: list[int] | None = None) -> None:
     from django_q.models import OrmQ, Task
     from django_tenants.utils import schema_context
 
-    from inbox import routing
+    from inbox.sources import deliveries as routing
     from tenants.models import WebhookDelivery
 
     with schema_context(practice.schema_name), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE inbox_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
+            "TRUNCATE audit_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
             " inbox_conversation, inbox_author, inbox_rawpayload CASCADE"
         )
     connection.set_schema_to_public()
@@ -830,10 +830,10 @@ def profile_tasks(practice, count: int) -> dict:
     from django_q.models import OrmQ
     from django_tenants.utils import schema_context
 
-    from inbox import routing
     from inbox.models import RawPayload
     from inbox.services import raw_payload_accept, raw_payload_process
-    from reputation.tasks import run_in_tenant
+    from inbox.sources import deliveries as routing
+    from reputation.core.tasks import run_in_tenant
     from tenants.models import WebhookDelivery
 
     clean(practice)
@@ -921,7 +921,7 @@ def profile_tasks(practice, count: int) -> dict:
         "ingest",
         [
             lambda pk=pk: run_in_tenant(
-                practice.schema_name, "inbox.services.raw_payload_process", pk
+                practice.schema_name, "inbox.pipeline.accept.raw_payload_process", pk
             )
             for pk in raw_ids
         ],

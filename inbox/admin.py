@@ -1,20 +1,11 @@
 from django.contrib import admin, messages
-from django.db import connection
 
-from inbox import services
 from inbox.forms import SocialAccountAdminForm
-from inbox.models import AuditEvent, Mention, RawPayload, SocialAccount
-
-
-class PracticeDataAdmin(admin.ModelAdmin):
-    """Practice tables exist only in practice schemas: hide them on the public host
-    (there is no such table there), show them on each practice's own /admin/."""
-
-    def has_module_permission(self, request) -> bool:
-        return connection.schema_name != "public" and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return connection.schema_name != "public" and super().has_view_permission(request, obj)
+from inbox.models import Mention, RawPayload, SocialAccount
+from inbox.pipeline import accept
+from inbox.sources.deliveries import delivery_reroute
+from reputation.core.admin import PracticeDataAdmin
+from tenants.models import WebhookDelivery
 
 
 @admin.register(RawPayload)
@@ -38,7 +29,7 @@ class RawPayloadAdmin(PracticeDataAdmin):
     def reprocess(self, request, queryset):
         done = busy = 0
         for raw in queryset:
-            raw = services.raw_payload_reprocess(raw=raw, actor=request.user)
+            raw = accept.raw_payload_reprocess(raw=raw, actor=request.user)
             if raw.status == RawPayload.Status.PROCESSING:
                 busy += 1  # a worker has it right now: left to that worker
             else:
@@ -73,19 +64,16 @@ class SocialAccountAdmin(PracticeDataAdmin):
     ]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(PracticeDataAdmin):
-    """The audit trail is append-only: read here, never edit."""
+# Webhook deliveries are public-schema rows, but re-routing them is the inbox's work.
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "platform", "status", "received_at", "error"]
+    list_filter = ["status", "platform"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["reroute"]
 
-    list_display = ["created_at", "actor_label", "action", "object_type", "object_id"]
-    list_filter = ["action"]
-    search_fields = ["actor_label", "action", "object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.action(description="Route the selected deliveries again")
+    def reroute(self, request, queryset):
+        for delivery in queryset:
+            delivery_reroute(delivery=delivery)
+        self.message_user(request, f"Re-routed {queryset.count()} delivery(ies).")

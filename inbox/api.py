@@ -4,12 +4,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from inbox import selectors, services
+from inbox import selectors
 from inbox.filters import MentionFilter
 from inbox.models import Mention, RawPayload, SocialAccount
+from inbox.pipeline import accept
 from inbox.platforms import generic, google
 from inbox.platforms.base import PayloadError, Platform
-from reputation.api import TenantApiView, read_body, require_json
+from reputation.core.api import TenantApiView, read_body, require_json
+from reputation.core.payload import payload_json
 
 
 class MentionListApi(TenantApiView, generics.ListAPIView):
@@ -67,18 +69,13 @@ class _IngestApi(TenantApiView):
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise PayloadError("Body is not UTF-8 text.") from None
-        platform = self.validate(services.payload_json(text))
-        raw = services.raw_payload_accept(
+        platform = self.validate(payload_json(text))
+        raw = accept.raw_payload_push(
             source=self.source,
             platform=platform,
             body=text,
             headers={"content-type": request.META.get("CONTENT_TYPE", "")},
-        )
-        services.audit_record(
-            action="raw.accepted",
             actor=request.user,
-            obj=raw,
-            data={"source": self.source, "bytes": len(body)},
         )
         return Response({"raw_id": raw.pk, "status": raw.status}, status=status.HTTP_202_ACCEPTED)
 

@@ -1,5 +1,5 @@
 """django-q2 entry points for a practice. Each runs inside the practice's schema
-(reputation.tasks.run_in_tenant) and is safe to run twice."""
+(reputation.core.tasks.run_in_tenant) and is safe to run twice."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from inbox import services
 from inbox.models import Alert, Mention
+from inbox.pipeline import accept, alerts
 from inbox.selectors import OPEN_STATUSES
+from inbox.sources import polling
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +33,16 @@ def deadline_sweep() -> dict[str, int]:
             reminder_sent_at=now
         ):
             recipients = (
-                [mention.assignee.email] if mention.assignee else services.practice_owner_emails()
+                [mention.assignee.email] if mention.assignee else alerts.practice_owner_emails()
             )
-            services.alert_raise(mention, kind=Alert.Kind.REMINDER, recipients=recipients)
+            alerts.alert_raise(mention, kind=Alert.Kind.REMINDER, recipients=recipients)
             reminded += 1
     for mention in unanswered.filter(overdue_alerted_at__isnull=True, due_at__lte=now):
         if Mention.objects.filter(pk=mention.pk, overdue_alerted_at__isnull=True).update(
             overdue_alerted_at=now
         ):
-            services.alert_raise(
-                mention, kind=Alert.Kind.OVERDUE, recipients=services.practice_manager_emails()
+            alerts.alert_raise(
+                mention, kind=Alert.Kind.OVERDUE, recipients=alerts.practice_manager_emails()
             )
             overdue += 1
     if reminded or overdue:
@@ -49,17 +51,15 @@ def deadline_sweep() -> dict[str, int]:
 
 
 def poll_due_sources() -> int:
-    from inbox.polling import poll_due_accounts
-
-    return poll_due_accounts()
+    return polling.poll_due_accounts()
 
 
 def raw_payloads_sweep() -> dict[str, int]:
     """Nothing accepted is left behind: process payloads stored but never processed (the
     worker died after the commit that stored them), retry those that failed for a
     temporary reason once their back-off has passed, and take back claims of workers
-    that died mid-way. See services.raw_payloads_due_process."""
-    counts = services.raw_payloads_due_process()
+    that died mid-way. See accept.raw_payloads_due_process."""
+    counts = accept.raw_payloads_due_process()
     if any(counts.values()):
         log.warning("raw payload sweep: %s", counts)
     return counts
@@ -67,7 +67,7 @@ def raw_payloads_sweep() -> dict[str, int]:
 
 def alert_emails_sweep() -> dict[str, int]:
     """Queue again the alert emails still unsent after all their retries (capped)."""
-    return services.alert_emails_resend_due()
+    return alerts.alert_emails_resend_due()
 
 
 def deadline_and_alert_sweep() -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Demo data a clinic recognises: an agency, two client practices, their people,
 accounts, listening rules and a week and a half of mentions.
 
-Mentions go through the real pipeline (`inbox.ingest.mentions_ingest`), so they are
+Mentions go through the real pipeline (`inbox.pipeline.store.mentions_ingest`), so they are
 analysed, threaded, assigned to the account owner, given deadlines, alerted on and
 audited exactly as live ones would be. Two things are the seed's own doing:
 
@@ -31,17 +31,14 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
-from inbox import deadlines
-from inbox.ingest import BACKFILL_AGE, mentions_ingest
 from inbox.models import Alert, InboxSettings, ListeningRule, Mention, SocialAccount
+from inbox.pipeline import deadlines
+from inbox.pipeline.alerts import threat_alert_raise
+from inbox.pipeline.route import BACKFILL_AGE
+from inbox.pipeline.store import mentions_ingest
 from inbox.platforms.base import Kind, NormalisedMention, Platform
-from inbox.services import (
-    AccountTaken,
-    audit_record,
-    inbox_settings_get,
-    social_account_save,
-    threat_alert_raise,
-)
+from inbox.services import AccountTaken, inbox_settings_get, social_account_save
+from reputation.audit.services import audit_record
 from tenants import services as tenant_services
 from tenants.models import AccountRoute, Agency, Membership, Practice, Role, User
 from tenants.selectors import practice_url, public_url

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from inbox import webhooks
+from inbox.sources import webhooks
+from reputation import views
 from reputation.urls_common import common_urlpatterns
-from tenants import views as tenant_views
 
 urlpatterns = [
-    path("", tenant_views.home, name="home"),
+    path("", views.home, name="home"),
     path("webhooks/meta/", webhooks.meta_webhook, name="webhook-meta"),
     path("webhooks/google/", webhooks.google_pubsub_webhook, name="webhook-google"),
     *common_urlpatterns,

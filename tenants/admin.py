@@ -11,7 +11,6 @@ from tenants.models import (
     Membership,
     Practice,
     User,
-    WebhookDelivery,
 )
 from tenants.selectors import practice_url
 
@@ -65,22 +64,6 @@ admin.site.register(AgencyMembership)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["prefix", "practice", "name", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "last_used_at"]
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "platform", "status", "received_at", "error"]
-    list_filter = ["status", "platform"]
-    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
-    actions = ["reroute"]
-
-    @admin.action(description="Route the selected deliveries again")
-    def reroute(self, request, queryset):
-        from inbox.routing import delivery_reroute
-
-        for delivery in queryset:
-            delivery_reroute(delivery=delivery)
-        self.message_user(request, f"Re-routed {queryset.count()} delivery(ies).")
 
 
 @admin.register(AccountRoute)

@@ -246,7 +246,7 @@ class WebhookDelivery(models.Model):
 
 class TaskFlag(models.Model):
     """A single-flight flag shared by the web and worker processes: set while a task of
-    one kind is queued or running on one django-q queue (see inbox.routing).
+    one kind is queued or running on one django-q queue (see inbox.sources.deliveries).
 
     A row, not a cache key: the web server and the workers share no memory, and the
     flag must be set in the same transaction that queues the task (ORM broker).

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,8 +13,6 @@ from tenants import services
 from tenants.forms import EmailLoginForm
 from tenants.models import Practice
 from tenants.selectors import (
-    agency_list_for_user,
-    practice_list_for_user,
     practice_role_for,
     practice_url,
 )
@@ -24,22 +22,6 @@ class LoginView(auth_views.LoginView):
     template_name = "tenants/login.html"
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Public host: the practices this user can open, and the agency overview."""
-    if connection.tenant.schema_name != "public":
-        return redirect("inbox:list")
-    from inbox.selectors import practice_overview
-
-    practices = list(practice_list_for_user(user=request.user).select_related("agency"))
-    overview = practice_overview(practices=practices)
-    return render(
-        request,
-        "tenants/home.html",
-        {"overview": overview, "agencies": agency_list_for_user(user=request.user)},
-    )
 
 
 @login_required

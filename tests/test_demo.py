@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from inbox.models import Alert, AuditEvent, Author, Mention, MentionRevision, SocialAccount
+from inbox.models import Alert, Author, Mention, MentionRevision, SocialAccount
+from reputation.audit.models import AuditEvent
 from reputation.demo import FJORD, GLOW, PASSWORD, demo_seed
 from tenants.models import AgencyMembership, Membership, Practice, Role, User
 

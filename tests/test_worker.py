@@ -36,7 +36,7 @@ from django_tenants.utils import schema_context
 from inbox.models import Alert, Mention, RawPayload, SocialAccount
 from inbox.services import social_account_save
 from inbox.tasks import raw_payloads_sweep
-from reputation.tasks import MissingTenant, enqueue, run_in_tenant
+from reputation.core.tasks import MissingTenant, enqueue, run_in_tenant
 from tenants.models import AccountRoute, Practice, TaskFlag, User, WebhookDelivery
 from tests.browser import ROOT, start_server
 from tests.payloads import meta_feed_comment
@@ -208,7 +208,7 @@ def comment_body(comment_id: str, message: str) -> bytes:
 def _cleanup(practice) -> None:
     with schema_context(practice.schema_name), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE inbox_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
+            "TRUNCATE audit_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
             " inbox_conversation, inbox_author, inbox_rawpayload, inbox_socialaccount,"
             " inbox_inboxsettings CASCADE"
         )
@@ -323,14 +323,14 @@ def queued_tasks() -> list[tuple[str, tuple]]:
 def routing_tasks_queued() -> int:
     """Routing tasks in the broker. One at a time (single flight), and any one of them
     routes every delivery that is waiting."""
-    return sum(1 for func, _ in queued_tasks() if func == "inbox.routing.delivery_route")
+    return sum(1 for func, _ in queued_tasks() if func == "inbox.sources.deliveries.delivery_route")
 
 
 def ingest_queue_empty() -> bool:
     for func, args in queued_tasks():
-        if func == "inbox.routing.delivery_route":
+        if func == "inbox.sources.deliveries.delivery_route":
             return False
-        if func == "reputation.tasks.run_in_tenant" and "raw_payload_process" in args[1]:
+        if func == "reputation.core.tasks.run_in_tenant" and "raw_payload_process" in args[1]:
             return False
     return True
 
@@ -433,7 +433,7 @@ def test_a_task_that_skipped_the_wrapper_fails_loudly_in_the_real_worker(running
     # Queued by another process, straight into the real broker, past the wrapper.
     queue_it = (
         "from django_q.tasks import async_task;"
-        "print(async_task('reputation.tasks.run_in_tenant', 'public',"
+        "print(async_task('reputation.core.tasks.run_in_tenant', 'public',"
         " 'inbox.tasks.deadline_sweep'))"
     )
     done = subprocess.run(

@@ -16,7 +16,10 @@ REASON = "imported history: posted more than 7 days before it was received"
 def imported_history_file(apps, schema_editor) -> int:
     """Move matching mentions from new to history; returns how many moved."""
     Mention = apps.get_model("inbox", "Mention")
-    AuditEvent = apps.get_model("inbox", "AuditEvent")
+    try:
+        AuditEvent = apps.get_model("inbox", "AuditEvent")
+    except LookupError:  # called with today's registry: the model has moved to `audit`
+        AuditEvent = apps.get_model("audit", "AuditEvent")
     rows = Mention.objects.filter(
         raw__source__startswith="import",
         due_at__isnull=True,

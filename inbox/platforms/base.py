@@ -1,7 +1,7 @@
 """The one mention shape every platform adapter produces.
 
 Adapters are pure functions (payload in, normalised mentions out): no database, no
-network. The ingestion pipeline (inbox.services) stores the raw payload first, then
+network. The ingestion pipeline (inbox.pipeline) stores the raw payload first, then
 calls an adapter, then de-duplicates on (platform, external_id).
 """
 
@@ -10,6 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
+
+from reputation.core.errors import PayloadError
+
+__all__ = ["Kind", "NormalisedMention", "PayloadError", "Platform"]
 
 
 class Platform:
@@ -44,21 +48,6 @@ class Kind:
     ARTICLE = "article"
 
     CHOICES = [(REVIEW, "Review"), (COMMENT, "Comment"), (POST, "Post"), (ARTICLE, "Article")]
-
-
-class PayloadError(ValueError):
-    """A payload the adapter cannot turn into mentions: the caller answers 4xx.
-
-    `field` names the offending field (dotted path) so the error can say what to fix.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"error": self.message, "field": self.field}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -148,3 +148,17 @@ def parse_feed(
             )
         )
     return mentions
+
+
+def feed_bytes_to_text(content: bytes) -> tuple[str, str]:
+    """Feed bytes as storable text, losslessly: UTF-8 as is, anything else (a feed in
+    ISO-8859-1, say) mapped byte for byte through latin-1 and marked so, so feedparser
+    later sees the original bytes and honours the feed's own encoding declaration."""
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return content.decode("latin-1"), "latin-1"
+
+
+def feed_text_to_bytes(body: str, transport: str) -> bytes:
+    return body.encode("latin-1" if transport == "latin-1" else "utf-8")

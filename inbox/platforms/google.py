@@ -221,3 +221,8 @@ def parse_pubsub_push(body: Any) -> GoogleNotification:
         publish_time=f.opt_str(message, "publishTime", "message"),
         subscription=f.opt_str(envelope, "subscription", ""),
     )
+
+
+def google_location(note: GoogleNotification) -> str:
+    # "accounts/1/locations/2/reviews/3" names its location too.
+    return note.location_name or (note.review_name or "").split("/reviews/")[0]

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from inbox import deadlines
 from inbox.models import Alert, InboxSettings, Mention
+from inbox.pipeline import deadlines
 from inbox.tasks import deadline_sweep
-from reputation.tasks import fan_out
+from reputation.core.tasks import fan_out
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -115,16 +115,16 @@ def test_the_sweep_is_safe_to_run_twice(cast, mentions, django_capture_on_commit
 
 def test_one_schedule_fans_out_to_every_practice(cast, monkeypatch):
     queued = []
-    monkeypatch.setattr("reputation.tasks.async_task", lambda *args, **kw: queued.append(args))
+    monkeypatch.setattr("reputation.core.tasks.async_task", lambda *args, **kw: queued.append(args))
     count = fan_out("inbox.tasks.deadline_sweep")
     schemas = {args[1] for args in queued}
     assert {"p_alpha", "p_beta", "p_gamma"} <= schemas and "public" not in schemas
     assert count == len(queued)
-    assert all(args[0] == "reputation.tasks.run_in_tenant" for args in queued)
+    assert all(args[0] == "reputation.core.tasks.run_in_tenant" for args in queued)
 
 
 def test_a_tenant_task_without_a_schema_refuses_to_run(db):
-    from reputation.tasks import MissingTenant, enqueue, run_in_tenant
+    from reputation.core.tasks import MissingTenant, enqueue, run_in_tenant
 
     with pytest.raises(MissingTenant):
         run_in_tenant("", "inbox.tasks.deadline_sweep")

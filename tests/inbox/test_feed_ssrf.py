@@ -16,8 +16,8 @@ import respx
 from inbox.forms import SocialAccountAdminForm
 from inbox.models import RawPayload, SocialAccount
 from inbox.platforms.clients import FeedClient, PlatformError, _PinnedBackend, vet_feed_url
-from inbox.polling import poll_account
 from inbox.services import social_account_save
+from inbox.sources.polling import poll_account
 from tests.conftest import client_for
 from tests.inbox.conftest import PUBLIC_ADDRESS
 

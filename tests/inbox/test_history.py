@@ -17,10 +17,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from inbox.ingest import mentions_ingest
-from inbox.models import Alert, AuditEvent, Mention, RawPayload
+from inbox.models import Alert, Mention, RawPayload
+from inbox.pipeline.store import mentions_ingest
 from inbox.platforms.base import NormalisedMention
 from inbox.tasks import deadline_sweep
+from reputation.audit.models import AuditEvent
 from tests.conftest import client_for
 
 COLUMNS = ["platform", "external_id", "posted_at", "text", "author_name", "rating"]

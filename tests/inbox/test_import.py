@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from inbox import importing
 from inbox.models import Mention, MentionRevision, RawPayload
+from inbox.sources import importing
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 CSV_FILE = FIXTURES / "mentions.csv"
@@ -355,9 +355,9 @@ def test_each_chunk_is_stored_before_it_is_processed_and_a_failed_one_can_be_rep
             for i in range(1, 7)
         )
     )
-    import inbox.ingest
+    import inbox.pipeline.accept
 
-    real_ingest = inbox.ingest.mentions_ingest
+    real_ingest = inbox.pipeline.accept.mentions_ingest
     seen: list[tuple[int, str]] = []
 
     def flaky_ingest(items, *, raw=None, **kwargs):
@@ -367,7 +367,7 @@ def test_each_chunk_is_stored_before_it_is_processed_and_a_failed_one_can_be_rep
             raise RuntimeError("database went away")
         return real_ingest(items, raw=raw, **kwargs)
 
-    monkeypatch.setattr(inbox.ingest, "mentions_ingest", flaky_ingest)
+    monkeypatch.setattr(inbox.pipeline.accept, "mentions_ingest", flaky_ingest)
     stdout, stderr, status = run("alpha", str(path), "--batch", "2")
 
     # Every chunk was already stored when its processing started (and claimed by it).
@@ -399,7 +399,7 @@ def test_a_chunk_that_fails_for_a_temporary_reason_says_it_will_be_retried(
 ):
     from django.db import OperationalError
 
-    import inbox.ingest
+    import inbox.pipeline.accept
 
     path = tmp_path / "two.csv"
     path.write_text(
@@ -409,7 +409,7 @@ def test_a_chunk_that_fails_for_a_temporary_reason_says_it_will_be_retried(
     def lost_connection(items, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(inbox.ingest, "mentions_ingest", lost_connection)
+    monkeypatch.setattr(inbox.pipeline.accept, "mentions_ingest", lost_connection)
     stdout, _, status = run("alpha", str(path))
 
     assert status == 1

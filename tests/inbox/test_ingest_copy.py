@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from inbox import ingest
-from inbox.models import AuditEvent, Author, Conversation, Mention
+from inbox.models import Author, Conversation, Mention
+from inbox.pipeline import store as ingest
 from inbox.platforms.base import NormalisedMention
+from reputation.audit.models import AuditEvent
 
 POSTED = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
 

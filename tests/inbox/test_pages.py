@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from inbox.models import AuditEvent, InboxSettings, ListeningRule, Mention, SocialAccount
+from inbox.models import InboxSettings, ListeningRule, Mention, SocialAccount
+from reputation.audit.models import AuditEvent
 from tests.conftest import client_for
 
 
@@ -144,7 +145,7 @@ def test_the_detail_page_shows_why_and_the_earlier_versions(cast, tenant):
 
     from django.utils import timezone
 
-    from inbox.ingest import mentions_ingest
+    from inbox.pipeline.store import mentions_ingest
     from inbox.platforms.base import NormalisedMention
 
     t0 = timezone.now() - dt.timedelta(minutes=30)
@@ -235,8 +236,8 @@ def test_no_failing_badge_when_every_source_works(cast, tenant):
 
 
 def test_a_possible_threat_is_marked_for_a_person_to_check_without_an_alert(cast, tenant):
-    from inbox.ingest import mentions_ingest
     from inbox.models import Alert
+    from inbox.pipeline.store import mentions_ingest
     from inbox.platforms.base import NormalisedMention
 
     def comment(external_id: str, text: str) -> NormalisedMention:
@@ -275,7 +276,7 @@ def test_a_possible_threat_is_marked_for_a_person_to_check_without_an_alert(cast
 
 
 def test_open_possible_threats_sit_below_threats_and_above_newer_mentions(cast, tenant):
-    from inbox.ingest import mentions_ingest
+    from inbox.pipeline.store import mentions_ingest
     from inbox.platforms.base import NormalisedMention
     from inbox.selectors import mention_list
 

@@ -9,10 +9,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from inbox.ingest import mentions_ingest
-from inbox.models import Alert, AuditEvent, Author, ListeningRule, Mention, SocialAccount
+from inbox.models import Alert, Author, ListeningRule, Mention, SocialAccount
+from inbox.pipeline.store import mentions_ingest
 from inbox.platforms.base import NormalisedMention
 from inbox.services import social_account_save
+from reputation.audit.models import AuditEvent
 
 
 def nm(external_id: str, text: str, **kw) -> NormalisedMention:

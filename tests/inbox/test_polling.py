@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from inbox.models import Mention, RawPayload, SocialAccount
-from inbox.polling import poll_account, poll_due_accounts
 from inbox.services import social_account_save
+from inbox.sources.polling import poll_account, poll_due_accounts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "platforms"
 FEED_URL = "https://www.google.com/alerts/feeds/0123/4567"

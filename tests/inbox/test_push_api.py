@@ -92,7 +92,7 @@ def test_a_payload_that_fails_later_stays_visible_and_reprocesses(
     def boom(*args, **kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("inbox.ingest.mentions_ingest", boom)
+    monkeypatch.setattr("inbox.pipeline.accept.mentions_ingest", boom)
     call_command("reprocess", "alpha", "--status", "pending")
     with tenant(cast.alpha):
         raw.refresh_from_db()

@@ -23,19 +23,18 @@ from django.db import connection, connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from inbox import services
-from inbox.models import Alert, AuditEvent, Mention, RawPayload, SocialAccount
-from inbox.services import (
+from inbox.models import Alert, Mention, RawPayload, SocialAccount
+from inbox.pipeline import accept, alerts
+from inbox.pipeline.accept import MAX_RETRIES, PROCESSING_LEASE, raw_payloads_due_process
+from inbox.pipeline.alerts import (
     ALERT_MAX_RESENDS,
     ALERT_RESEND_AFTER,
-    MAX_RETRIES,
-    PROCESSING_LEASE,
     alert_emails_resend_due,
     alert_send,
-    raw_payloads_due_process,
-    social_account_save,
 )
+from inbox.services import social_account_save
 from inbox.tasks import deadline_and_alert_sweep
+from reputation.audit.models import AuditEvent
 from tests.conftest import client_for
 
 THREAT = "I know where you work. I will burn the clinic down"
@@ -182,7 +181,7 @@ def test_an_instagram_outage_is_retried_and_the_threat_then_alerts(cast, tenant)
                 poll_state={"token": TOKEN},
             )
         )
-        raw = services.raw_payload_accept(
+        raw = accept.raw_payload_accept(
             source="webhook:meta",
             platform="instagram",
             body=json.dumps(webhook(COMMENT_MENTION)),
@@ -195,7 +194,7 @@ def test_an_instagram_outage_is_retried_and_the_threat_then_alerts(cast, tenant)
                     httpx.Response(200, json=comment_answer("@brightsmiledental " + THREAT)),
                 ]
             )
-            services.raw_payload_process(raw.pk)
+            accept.raw_payload_process(raw.pk)
             raw.refresh_from_db()
             assert (raw.status, raw.retryable) == ("failed", True)
             assert raw_payloads_due_process(now=later(2))["retried"] == 1
@@ -231,8 +230,8 @@ def test_the_sweep_takes_only_what_is_due(cast, tenant):
         )
         assert raw_payloads_due_process() == NOTHING_DUE
         # The queued task or a reprocess does not take a payload a worker holds either.
-        assert services.raw_payload_process(being_processed.pk).status == "processing"
-        assert services.raw_payload_reprocess(raw=being_processed).status == "processing"
+        assert accept.raw_payload_process(being_processed.pk).status == "processing"
+        assert accept.raw_payload_reprocess(raw=being_processed).status == "processing"
 
         lost = api_payload("e", received_at=now - dt.timedelta(minutes=2))
         died = api_payload("f", status="processing", next_attempt_at=now - dt.timedelta(seconds=1))
@@ -274,7 +273,7 @@ def test_the_sweep_uses_its_indexes(cast, tenant):
     with tenant(cast.alpha), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
         plan = (
-            services.raw_payloads_due(timezone.now())
+            accept.raw_payloads_due(timezone.now())
             .select_for_update(skip_locked=True)
             .only("pk")[:1]
             .explain()
@@ -297,16 +296,16 @@ def committed(django_db_setup, django_db_blocker):
         yield alpha
         with schema_context(alpha.schema_name), connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE inbox_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
+                "TRUNCATE audit_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
                 " inbox_conversation, inbox_author, inbox_rawpayload CASCADE"
             )
         connection.set_schema_to_public()
 
 
 def test_concurrent_sweeps_and_tasks_process_each_payload_once(committed, monkeypatch):
-    import inbox.sources
+    import inbox.pipeline.accept
 
-    real_parse = inbox.sources.parse_raw
+    real_parse = inbox.pipeline.accept.parse_raw
     runs: list[int] = []
     lock = threading.Lock()
 
@@ -316,7 +315,7 @@ def test_concurrent_sweeps_and_tasks_process_each_payload_once(committed, monkey
         time.sleep(0.02)  # long enough for the others to try the same rows
         return real_parse(raw)
 
-    monkeypatch.setattr(inbox.sources, "parse_raw", slow_parse)
+    monkeypatch.setattr(inbox.pipeline.accept, "parse_raw", slow_parse)
     old = timezone.now() - dt.timedelta(minutes=5)
     with schema_context(committed.schema_name):
         ids = [api_payload(f"c-{i}", received_at=old).pk for i in range(8)]
@@ -342,7 +341,7 @@ def test_concurrent_sweeps_and_tasks_process_each_payload_once(committed, monkey
             with schema_context(committed.schema_name):
                 barrier.wait()
                 for raw_id in ids:
-                    services.raw_payload_process(raw_id)
+                    accept.raw_payload_process(raw_id)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -395,7 +394,7 @@ def threat(cast, tenant, django_capture_on_commit_callbacks):
                 category="threat",
                 posted_at=timezone.now(),
             )
-            run_committed(django_capture_on_commit_callbacks, services.threat_alert_raise, mention)
+            run_committed(django_capture_on_commit_callbacks, alerts.threat_alert_raise, mention)
             return Alert.objects.get(mention=mention)
 
     return make
@@ -525,7 +524,7 @@ def test_a_reminder_that_no_longer_applies_is_not_sent_late(
         )
         run_committed(
             django_capture_on_commit_callbacks,
-            services.alert_raise,
+            alerts.alert_raise,
             mention,
             kind=Alert.Kind.REMINDER,
             recipients=["bob@alpha.test"],
@@ -547,9 +546,9 @@ def test_the_deadline_schedule_also_sweeps_alert_emails(cast, tenant, threat, sm
     call_command("setup_schedules", verbosity=0)
     deadline = Schedule.objects.get(name="deadline sweep")
     assert (deadline.func, deadline.args) == (
-        "reputation.tasks.fan_out",
+        "reputation.core.tasks.fan_out",
         "'inbox.tasks.deadline_and_alert_sweep',",
     )
-    assert Schedule.objects.filter(func="reputation.tasks.fan_out").count() == 3, (
+    assert Schedule.objects.filter(func="reputation.core.tasks.fan_out").count() == 3, (
         "one fan-out schedule per job, not one per practice"
     )

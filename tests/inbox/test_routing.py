@@ -21,9 +21,10 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from inbox import routing
 from inbox.models import Alert, Mention, SocialAccount
-from inbox.services import alert_send, social_account_save
+from inbox.pipeline.alerts import alert_send
+from inbox.services import social_account_save
+from inbox.sources import deliveries as routing
 from tenants.models import TaskFlag, WebhookDelivery
 from tests.payloads import meta_feed_comment
 
@@ -294,8 +295,8 @@ def test_a_threats_email_is_queued_after_routing_and_nothing_queues_ahead_of_it(
         accept(comment_id, THREAT if i == 15 else "Do you take new patients?")
     run_queued(only=routing.ROUTE_TASK)
     queue = [task["func"] for _, task in tasks()]
-    assert queue == ["reputation.tasks.run_in_tenant"], "only the alert is left to run"
-    assert tasks()[0][1]["args"][1] == "inbox.services.alert_send"
+    assert queue == ["reputation.core.tasks.run_in_tenant"], "only the alert is left to run"
+    assert tasks()[0][1]["args"][1] == "inbox.pipeline.alerts.alert_send"
     run_queued()
     assert len(mail.outbox) == 1 and "THREAT" in mail.outbox[0].subject
 

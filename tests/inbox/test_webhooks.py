@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
-from inbox import routing
 from inbox.models import Conversation, Mention, RawPayload, SocialAccount
 from inbox.services import social_account_save
+from inbox.sources import deliveries as routing
 from tenants.models import AccountRoute, WebhookDelivery
 from tests.conftest import client_for
 
@@ -207,7 +207,7 @@ def committed_page(django_db_setup, django_db_blocker):
         yield alpha
         with schema_context(alpha.schema_name), connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE inbox_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
+                "TRUNCATE audit_auditevent, inbox_alert, inbox_mentionrevision, inbox_mention,"
                 " inbox_conversation, inbox_author, inbox_rawpayload, inbox_socialaccount,"
                 " inbox_inboxsettings CASCADE"
             )

@@ -100,11 +100,11 @@ def test_the_admin_shows_practice_data_only_on_the_practice_host(cast):
     public = client_for("localhost", admin)
     index = public.get("/admin/").content.decode()
     assert "Practices" in index and "Audit events" not in index
-    assert public.get("/admin/inbox/auditevent/").status_code in (403, 404)
+    assert public.get("/admin/audit/auditevent/").status_code in (403, 404)
     practice = client_for("alpha.localhost", admin)
-    assert practice.get("/admin/inbox/auditevent/").status_code == 200
+    assert practice.get("/admin/audit/auditevent/").status_code == 200
 
 
 def test_only_staff_reach_the_admin(cast):
-    response = client_for("alpha.localhost", cast.alice).get("/admin/inbox/auditevent/")
+    response = client_for("alpha.localhost", cast.alice).get("/admin/audit/auditevent/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

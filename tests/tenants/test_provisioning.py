@@ -64,8 +64,8 @@ def test_a_stale_template_is_migrated_before_it_is_cloned(db):
     template = provisioning.template_schema()
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute("DROP TABLE inbox_alert")
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'inbox'")
-        cursor.execute("DROP TABLE inbox_mentionrevision, inbox_auditevent CASCADE")
+        cursor.execute("DELETE FROM django_migrations WHERE app IN ('inbox', 'audit')")
+        cursor.execute("DROP TABLE inbox_mentionrevision, audit_auditevent CASCADE")
     # Make the template look like it predates every inbox table.
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute(

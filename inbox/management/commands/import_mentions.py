@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
-from inbox import importing
+from inbox.sources import importing
 from tenants.models import Practice
 
 SHOW_ERRORS = 20

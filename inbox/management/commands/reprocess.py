@@ -2,9 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
-from inbox import routing
 from inbox.models import RawPayload
-from inbox.services import raw_payload_reprocess
+from inbox.pipeline.accept import raw_payload_reprocess
+from inbox.sources import deliveries as routing
 from tenants.models import Practice, WebhookDelivery
 
 

@@ -11,7 +11,7 @@ SCHEDULES = [
     ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
 ]
 # Public-schema jobs: they run as they are, not fanned out per practice.
-PUBLIC_SCHEDULES = [("stale webhook deliveries", "inbox.routing.deliveries_sweep", 1)]
+PUBLIC_SCHEDULES = [("stale webhook deliveries", "inbox.sources.deliveries.deliveries_sweep", 1)]
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             Schedule.objects.update_or_create(
                 name=name,
                 defaults={
-                    "func": "reputation.tasks.fan_out",
+                    "func": "reputation.core.tasks.fan_out",
                     "args": repr(func) + ",",
                     "schedule_type": Schedule.MINUTES,
                     "minutes": minutes,

@@ -58,8 +58,10 @@ from django_q.conf import Conf
 from django_q.tasks import async_task
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from inbox.pipeline.accept import raw_payload_accept, raw_payload_process
 from inbox.platforms import google
 from inbox.platforms.base import PayloadError, Platform
+from reputation.core.pg import pg_text
 from tenants.models import AccountRoute, TaskFlag, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ log = logging.getLogger(__name__)
 META_OBJECT_PLATFORM = {"page": Platform.FACEBOOK, "instagram": Platform.INSTAGRAM}
 # Deliveries one routing task takes at most (Meta batches up to 1,000 changes each).
 DRAIN_LIMIT = 200
-ROUTE_TASK = "inbox.routing.delivery_route"
+ROUTE_TASK = "inbox.sources.deliveries.delivery_route"
 # A flag not refreshed for this long belongs to a task that died (its worker was killed,
 # or the task was lost): the next webhook, or the sweep, takes it over. A running task
 # refreshes it after every batch.
@@ -79,8 +81,6 @@ TASK_BUDGET_S = 20.0
 
 def delivery_accept(*, platform: str, body: str, headers: dict[str, str]) -> WebhookDelivery:
     """Store a webhook body; after commit, make sure a routing task will see it."""
-    from inbox.services import pg_text
-
     delivery = WebhookDelivery.objects.create(
         platform=platform, body=pg_text(body), headers=headers
     )
@@ -225,8 +225,6 @@ def deliveries_drain() -> dict[str, int]:
     Safe to run twice and concurrently: deliveries are claimed with SKIP LOCKED, and
     mentions de-duplicate. A delivery another drain already routed is simply not found.
     """
-    from inbox.services import raw_payload_accept, raw_payload_process
-
     # (practice, source, platform, meta object) -> entries / google bodies, delivery ids
     parts: dict[tuple, dict] = defaultdict(lambda: {"entries": [], "bodies": [], "ids": []})
     routed = failed = 0
@@ -308,14 +306,9 @@ def _split_meta(body, delivery_id: int, parts: dict) -> set[str]:
     return unrouted
 
 
-def google_location(note: google.GoogleNotification) -> str:
-    # "accounts/1/locations/2/reviews/3" names its location too.
-    return note.location_name or (note.review_name or "").split("/reviews/")[0]
-
-
 def _split_google(body, delivery: WebhookDelivery, parts: dict) -> set[str]:
     note = google.parse_pubsub_push(body)
-    location = google_location(note)
+    location = google.google_location(note)
     practice = _practice_for(Platform.GOOGLE, location) if location else None
     if practice is None:
         return {f"google {location or '(no location)'}"}

@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from inbox import routing
 from inbox.platforms import meta
+from inbox.sources import deliveries as routing
 
 log = logging.getLogger(__name__)
 

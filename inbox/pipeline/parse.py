@@ -1,4 +1,5 @@
-"""Which adapter reads which raw payload: `RawPayload.source` -> normalised mentions.
+"""Step 2: parse per platform. Which adapter reads which raw payload (`RawPayload.source`)
+and turns it into normalised mentions.
 
 A source is "<how>:<what>": api:google-review, api:mention, webhook:meta,
 webhook:google (a Pub/Sub notification: the review itself is fetched), poll:feed,
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from inbox import importing
+from inbox.credentials import google_client, instagram_token
 from inbox.models import Mention, RawPayload, SocialAccount
+from inbox.pipeline import chunks
 from inbox.platforms import feeds, generic, google, meta, tripadvisor, x, yelp
 from inbox.platforms.base import Kind, NormalisedMention, PayloadError, Platform
 from inbox.platforms.clients import InstagramClient, PlatformError
@@ -24,7 +26,7 @@ Parsed = tuple[list[NormalisedMention], list[PayloadError]]
 class FetchFailed(PayloadError):
     """An item whose content could not be fetched. `retryable`: the platform's error was
     temporary, so processing the payload again later can succeed (it is retried
-    automatically, see inbox.services)."""
+    automatically, see inbox.pipeline.accept)."""
 
     def __init__(
         self, message: str, *, retryable: bool = False, retry_after: float | None = None
@@ -54,12 +56,6 @@ def _meta(raw: RawPayload) -> Parsed:
         mentions, fetch_errors = instagram_mentions_fetch(mentions)
         errors += fetch_errors
     return mentions, errors
-
-
-def instagram_token(account: SocialAccount | None) -> str:
-    """The account's Page access token, stored like a Google account's: poll_state["token"]."""
-    token = account.poll_state.get("token") if account is not None else ""
-    return token if isinstance(token, str) else ""
 
 
 def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
@@ -159,15 +155,11 @@ def _not_fetched(stub: NormalisedMention, reason: str | PlatformError) -> FetchF
 
 
 def _google_notification(raw: RawPayload) -> Parsed:
-    from inbox.models import SocialAccount
-    from inbox.polling import google_client
-    from inbox.routing import google_location
-
     note = google.parse_pubsub_push(_json(raw))
     if not note.review_name:
         return [], []
     account = SocialAccount.objects.filter(
-        platform=Platform.GOOGLE, external_id=google_location(note)
+        platform=Platform.GOOGLE, external_id=google.google_location(note)
     ).first()
     with google_client(account) as client:
         review = client.get_review(note.review_name)
@@ -187,9 +179,7 @@ def _account(raw: RawPayload) -> str:
 
 
 def _feed_bytes(raw: RawPayload) -> bytes:
-    from inbox.polling import feed_text_to_bytes
-
-    return feed_text_to_bytes(raw.body, raw.headers.get("transport", "utf-8"))
+    return feeds.feed_text_to_bytes(raw.body, raw.headers.get("transport", "utf-8"))
 
 
 PARSERS: dict[str, Callable[[RawPayload], Parsed]] = {
@@ -205,14 +195,14 @@ PARSERS: dict[str, Callable[[RawPayload], Parsed]] = {
     ),
     "poll:yelp": lambda raw: (yelp.parse_reviews(_json(raw), _account(raw)), []),
     "poll:tripadvisor": lambda raw: (tripadvisor.parse_reviews(_json(raw), _account(raw)), []),
-    # Chunks of a file imported by `manage.py import_mentions` (see inbox.importing).
-    "import:csv": importing.parse_chunk,
-    "import:jsonl": importing.parse_chunk,
-    "import:google": importing.parse_chunk,
-    "import:meta": importing.parse_chunk,
-    "import:x": importing.parse_chunk,
-    "import:yelp": importing.parse_chunk,
-    "import:tripadvisor": importing.parse_chunk,
+    # Chunks of a file imported by `manage.py import_mentions` (see inbox.sources.importing).
+    "import:csv": chunks.parse_chunk,
+    "import:jsonl": chunks.parse_chunk,
+    "import:google": chunks.parse_chunk,
+    "import:meta": chunks.parse_chunk,
+    "import:x": chunks.parse_chunk,
+    "import:yelp": chunks.parse_chunk,
+    "import:tripadvisor": chunks.parse_chunk,
 }
 
 

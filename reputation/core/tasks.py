@@ -35,7 +35,7 @@ def enqueue(func_path: str, *args: Any, schema_name: str | None = None, **q_opti
         raise MissingTenant(f"{func_path} must be enqueued inside a practice's schema")
 
     def send() -> None:
-        async_task("reputation.tasks.run_in_tenant", schema, func_path, *args, **q_options)
+        async_task("reputation.core.tasks.run_in_tenant", schema, func_path, *args, **q_options)
 
     transaction.on_commit(send)
 
@@ -62,7 +62,7 @@ def fan_out(func_path: str) -> int:
         .values_list("schema_name", flat=True)
     )
     for schema in schemas:
-        async_task("reputation.tasks.run_in_tenant", schema, func_path)
+        async_task("reputation.core.tasks.run_in_tenant", schema, func_path)
         count += 1
     log.info("fan-out %s to %d practices", func_path, count)
     return count

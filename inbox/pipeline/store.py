@@ -1,29 +1,25 @@
-"""The mention pipeline: normalised items -> stored, analysed, owned mentions.
+"""Step 3: de-duplicate and insert. Normalised items -> stored, analysed, owned mentions.
 
-One path for every source. A batch is de-duplicated against the database with one
-query, analysed in one pass and inserted with one statement; authors and
-conversations are resolved per batch too. A batch that races another delivery of the
-same items falls back to item-by-item inserts, where the unique constraint on
-(platform, external id) decides who stored it.
+A batch is de-duplicated against the database with one query, matched against the
+listening rules (step 4), analysed in one pass (step 5), routed (step 6) and inserted
+with one COPY; authors and conversations are resolved per batch too. A batch that races
+another delivery of the same items falls back to item-by-item inserts, where the unique
+constraint on (platform, external id) decides who stored it. An item seen before is an
+edit (kept as a revision), a removal, or a replay that changes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from inbox import deadlines
-from inbox.listening import Listener, ListeningMatch
 from inbox.models import (
-    AuditEvent,
     Author,
     Conversation,
     ListeningRule,
@@ -32,16 +28,17 @@ from inbox.models import (
     RawPayload,
     SocialAccount,
 )
+from inbox.pipeline import analyse, route
+from inbox.pipeline.listen import Listener, ListeningMatch
 from inbox.platforms.base import NormalisedMention, Platform
-from inbox.services import audit_record, inbox_settings_get, pg_text, threat_alert_raise
-from reputation.analysis import Analysis, get_analyser
+from inbox.services import inbox_settings_get
+from reputation.analysis import Analysis
+from reputation.audit.models import AuditEvent
+from reputation.audit.services import audit_record
+from reputation.core.pg import copy_insert, copy_insert_values, copy_rows, pg_text
 from tenants.selectors import current_practice
 
 log = logging.getLogger(__name__)
-
-# Imported history older than this gets no response deadline: nobody can answer a
-# two-year-old review "within the hour", and it must not flood the overdue alerts.
-BACKFILL_AGE = dt.timedelta(days=7)
 
 
 @dataclasses.dataclass
@@ -66,6 +63,7 @@ class IngestContext:
     def __init__(self) -> None:
         self.practice = current_practice()
         self.settings = inbox_settings_get()
+        self.tz_name = getattr(self.practice, "timezone", "UTC")
         self.accounts = {
             (a.platform, a.external_id): a
             for a in SocialAccount.objects.filter(is_active=True).select_related("owner")
@@ -78,7 +76,7 @@ class IngestContext:
         self.listener = Listener(
             ListeningRule.objects.filter(is_active=True).values_list("kind", "term")
         )
-        self.analyser = get_analyser()
+        self.analyser = analyse.get_analyser()
 
     def account_for(self, nm: NormalisedMention) -> SocialAccount | None:
         account = self.accounts.get((nm.platform, nm.account_external_id))
@@ -118,7 +116,7 @@ def mentions_ingest(
                 result.updated += 1
             else:
                 result.duplicates += 1
-                _threat_alert_ensure(existing[key])
+                route.threat_alert_ensure(existing[key])
         else:
             fresh.append(nm)
     if fresh:
@@ -160,7 +158,7 @@ def _insert_new(
         planned.append((nm, account, listening))
     if not planned:
         return result
-    analyses = [ctx.analyser.analyse(nm.text, rating=_stars(nm.rating)) for nm, _, _ in planned]
+    analyses = analyse.analyse_batch(ctx.analyser, (nm for nm, _, _ in planned))
     authors = _authors_resolve([nm for nm, _, _ in planned])
     conversations, new_conversations = _conversations_resolve(planned)
     mentions = []
@@ -168,7 +166,9 @@ def _insert_new(
         mention = _build(nm, account, listening, analysis, ctx=ctx, raw=raw, now=now)
         mention.author_id = authors.get(_author_key(nm))
         mention.conversation_id = conversations[(nm.platform, _root(nm))]
-        _route(mention, account, ctx, source=source)
+        route.mention_route(
+            mention, account, settings=ctx.settings, tz_name=ctx.tz_name, source=source
+        )
         mentions.append(mention)
     # Rows go in key order, as authors and conversations do: two batches that share keys
     # then take their index locks in the same order and cannot deadlock each other.
@@ -206,11 +206,6 @@ def mention_ingest(
         if getattr(result, outcome):
             return outcome, mention
     return "duplicate", mention
-
-
-def _stars(rating: int | None) -> int | None:
-    # Adapters validate ratings; this keeps a stray value from failing a whole batch.
-    return rating if isinstance(rating, int) and 1 <= rating <= 5 else None
 
 
 def _not_ours(nm: NormalisedMention, account: SocialAccount | None, listening) -> bool:
@@ -284,32 +279,6 @@ def _mention_slots() -> list[tuple[str, Any]]:
     return _MENTION_SLOTS
 
 
-def _route(mention: Mention, account: SocialAccount | None, ctx: IngestContext, source: str):
-    """Owner (or backup when the owner is away) and the first-response deadline."""
-    if account is not None:
-        away = account.owner_away and account.backup_owner_id
-        mention.assignee_id = account.backup_owner_id if away else account.owner_id
-    if mention.from_owner:
-        mention.status = Mention.Status.ANSWERED
-        return
-    if mention.owner_reply_text:  # already answered on the platform (GBP reviewReply)
-        mention.status = Mention.Status.ANSWERED
-        mention.first_response_at = mention.owner_reply_at or mention.received_at
-        return
-    if mention.category in deadlines.NO_REPLY_CATEGORIES:
-        mention.status = Mention.Status.NO_REPLY
-        return
-    if source.startswith("import") and mention.posted_at < mention.received_at - BACKFILL_AGE:
-        mention.status = Mention.Status.HISTORY  # on record, not open work
-        return
-    mention.due_at = deadlines.due_at(
-        category=mention.category,
-        start=mention.received_at,
-        settings=ctx.settings,
-        tz_name=getattr(ctx.practice, "timezone", "UTC"),
-    )
-
-
 def _after_insert(
     mentions: list[Mention],
     *,
@@ -342,16 +311,7 @@ def _after_insert(
             for m in mentions
         ),
     )
-    for mention in mentions:
-        if mention.from_owner and mention.parent_external_id:
-            Mention.objects.filter(
-                platform=mention.platform,
-                external_id=mention.parent_external_id,
-                first_response_at__isnull=True,
-            ).update(first_response_at=mention.posted_at, status=Mention.Status.ANSWERED)
-        elif mention.category == Mention.Category.THREAT and mention.due_at is not None:
-            # Threats alert at once; imported history (no deadline) does not page anyone.
-            threat_alert_raise(mention)
+    route.after_insert(mentions)
 
 
 def _counters_update(
@@ -478,123 +438,6 @@ def _rows_ensure(
     return ids, frozenset(created.values())
 
 
-def _next_ids(cursor, model, count: int) -> list[int]:
-    meta = model._meta
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [meta.db_table, meta.pk.column, count],
-    )
-    return [pk for (pk,) in cursor.fetchall()]
-
-
-def copy_insert_values(model, rows: list[dict[str, Any]]) -> list[int]:
-    """COPY rows given as {attname: value} (missing fields get their model default);
-    returns their new ids, in order. Cheaper than building model instances."""
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
-    defaults = {f.attname: f.get_default() for f in fields}  # once per batch
-    with connection.cursor() as cursor:
-        ids = _next_ids(cursor, model, len(rows))
-        _copy(
-            cursor,
-            model,
-            [meta.pk, *fields],
-            (
-                [pk, *(row.get(f.attname, defaults[f.attname]) for f in fields)]
-                for pk, row in zip(ids, rows, strict=True)
-            ),
-        )
-    return ids
-
-
-def copy_insert(model, objs: list) -> None:
-    """Insert model instances with one COPY: several times faster than bulk_create,
-    which sends every value through the ORM and psycopg's Python array adapters.
-
-    The ids are drawn from the table's sequence first and set on the instances (as
-    bulk_create does). A unique violation raises IntegrityError: call it inside
-    transaction.atomic() so that a failed COPY leaves nothing behind.
-    """
-    if not objs:
-        return
-    meta = model._meta
-    # PostgreSQL computes generated columns itself and refuses values for them.
-    fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key and not f.generated)]
-    if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
-        values = lambda obj: [f.pre_save(obj, True) for f in fields]  # noqa: E731
-    else:  # nothing to fill in on save: read the attributes in one C call
-        values = operator.attrgetter(*(f.attname for f in fields))
-    with connection.cursor() as cursor:
-        for obj, pk in zip(objs, _next_ids(cursor, model, len(objs)), strict=True):
-            obj.pk = pk
-        _copy(cursor, model, fields, map(values, objs))
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-def copy_rows(model, names: list[str], rows) -> None:
-    """COPY plain value rows into the model's table, without building instances
-    (audit events: thousands per import, never read back)."""
-    fields = [model._meta.get_field(name) for name in names]
-    with connection.cursor() as cursor:
-        _copy(cursor, model, fields, rows)
-
-
-def _copy(cursor, model, fields, rows) -> None:
-    quote = connection.ops.quote_name
-    conn = connections[DEFAULT_DB_ALIAS]  # the proxy would be asked once per value
-    converters = [(i, _copy_value(f, conn)) for i, f in enumerate(fields)]
-    # Only the columns that need it are converted (JSON, naive datetimes...).
-    pairs = [(i, conv) for i, conv in converters if conv is not _identity]
-    columns = ", ".join(quote(f.column) for f in fields)
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        write = copy.write_row
-        if not pairs:
-            for row in rows:
-                write(row)
-            return
-        for row in rows:
-            row = list(row)
-            for i, conv in pairs:
-                row[i] = conv(row[i])
-            write(row)
-
-
-def _identity(value):
-    return value
-
-
-_PLAIN_FIELDS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.FloatField,
-    models.BooleanField,
-    models.AutoField,
-    models.BigAutoField,
-    models.ForeignKey,
-)
-
-
-def _copy_value(field, conn):
-    """How COPY gets a field's value: as it is for plain types and aware datetimes,
-    JSON as text, anything else through the field's own database preparation."""
-    if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: None if value is None else json.dumps(value, cls=encoder)
-    if isinstance(field, _PLAIN_FIELDS):
-        return _identity
-
-    def prepare(value):
-        if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
-            return value
-        return field.get_db_prep_save(value, conn)
-
-    return prepare
-
-
 def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tuple[str, str], int]:
     by_platform: dict[str, list[str]] = {}
     for platform, value in wanted:
@@ -613,63 +456,6 @@ def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tu
     return ids
 
 
-def _deadline_for_edit(mention: Mention, category: str, ctx: IngestContext) -> dict:
-    """An edit that changes what a mention is changes its clock too (a complaint edited
-    into praise is no longer due in an hour; one edited into a threat is due now)."""
-    is_threat = category == Mention.Category.THREAT
-    if mention.status == Mention.Status.HISTORY and not is_threat:
-        return {}  # imported history stays off the clock; only a threat made now is work now
-    if category in deadlines.NO_REPLY_CATEGORIES:
-        return {"due_at": None, "status": Mention.Status.NO_REPLY}
-    if mention.due_at is None and mention.status not in _CLOCK_STARTS_FROM:
-        return {}  # no clock before (e.g. history imported before the history status)
-    start = timezone.now() if is_threat else mention.received_at
-    due = deadlines.due_at(
-        category=category,
-        start=start,
-        settings=ctx.settings,
-        tz_name=getattr(ctx.practice, "timezone", "UTC"),
-    )
-    status = Mention.Status.NEW if mention.status in _CLOCK_STARTS_FROM else mention.status
-    return {"due_at": due, "status": status, "reminder_sent_at": None, "overdue_alerted_at": None}
-
-
-# Statuses without a clock that an edit can turn into work (history: only by a threat).
-_CLOCK_STARTS_FROM = (Mention.Status.NO_REPLY, Mention.Status.HISTORY)
-
-
-def _threat_alert_ensure(mention: Mention) -> None:
-    """A replayed threat whose alert was never raised (its first processing failed
-    after the insert) gets it now, so re-processing heals a lost alert."""
-    if (
-        mention.category == Mention.Category.THREAT
-        and mention.due_at is not None
-        and not mention.from_owner
-        and not mention.alerts.filter(kind="threat").exists()
-    ):
-        threat_alert_raise(mention)
-
-
-def _answered_on_platform(mention: Mention, nm: NormalisedMention) -> dict[str, Any]:
-    """Someone at the practice answered on the platform itself (a GBP reviewReply, a
-    Tripadvisor owner response): the clock stops, or the overdue alerts would nag about
-    a review that already has its answer."""
-    if (
-        not nm.owner_reply_text
-        or mention.owner_reply_text
-        or mention.first_response_at is not None
-        or mention.status not in _AWAITING_ANSWER
-    ):
-        return {}
-    return {
-        "status": Mention.Status.ANSWERED,
-        "first_response_at": nm.owner_reply_at or timezone.now(),
-    }
-
-
-_AWAITING_ANSWER = (*Mention.OPEN_STATUSES, Mention.Status.HISTORY)
-
-
 def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestContext) -> str:
     """An item seen before. An edit keeps the earlier version as a revision (a 1-star
     review changed to 4 stars stays visible as history); a replay changes nothing."""
@@ -683,7 +469,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
     if nm.text == mention.text and nm.rating == mention.rating:
         if nm.owner_reply_text and not mention.owner_reply_text:
             changes = {"owner_reply_text": nm.owner_reply_text, "owner_reply_at": nm.owner_reply_at}
-            changes.update(_answered_on_platform(mention, nm))
+            changes.update(route.answered_on_platform(mention, nm))
             Mention.objects.filter(pk=mention.pk).update(**changes)
             if "status" in changes:
                 audit_record(action="mention.answered_on_platform", obj=mention)
@@ -695,7 +481,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
         and nm.updated_at <= mention.platform_updated_at
     ):
         return "duplicate"  # an older version arriving late
-    analysis = get_analyser().analyse(nm.text, rating=_stars(nm.rating))
+    analysis = analyse.analyse_one(nm)
     with transaction.atomic():
         locked = Mention.objects.select_for_update().get(pk=mention.pk)
         if locked.text == nm.text and locked.rating == nm.rating:
@@ -724,8 +510,12 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             locked.status == Mention.Status.HISTORY and analysis.category == Mention.Category.THREAT
         )
         if locked.first_response_at is None and recategorised:
-            changes.update(_deadline_for_edit(locked, analysis.category, ctx))
-        changes.update(_answered_on_platform(locked, nm))
+            changes.update(
+                route.deadline_for_edit(
+                    locked, analysis.category, settings=ctx.settings, tz_name=ctx.tz_name
+                )
+            )
+        changes.update(route.answered_on_platform(locked, nm))
         Mention.objects.filter(pk=locked.pk).update(**changes)
         audit_record(
             action="mention.edited_on_platform",
@@ -736,5 +526,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             },
         )
     if analysis.category == Mention.Category.THREAT:
-        _threat_alert_ensure(Mention.objects.select_related("account__owner").get(pk=mention.pk))
+        route.threat_alert_ensure(
+            Mention.objects.select_related("account__owner").get(pk=mention.pk)
+        )
     return "updated"

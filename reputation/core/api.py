@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inbox.platforms.base import PayloadError
+from reputation.core.errors import PayloadError
 
 log = logging.getLogger("reputation.api")
 

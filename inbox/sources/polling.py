@@ -18,11 +18,13 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from inbox.credentials import account_token, google_client
 from inbox.models import ListeningRule, RawPayload, SocialAccount
+from inbox.pipeline.accept import raw_payload_accept, raw_payload_process
+from inbox.platforms import feeds
 from inbox.platforms.base import Platform
 from inbox.platforms.clients import (
     FeedClient,
-    GoogleClient,
     PlatformError,
     TripadvisorClient,
     XClient,
@@ -39,26 +41,6 @@ INTERVAL = {
     Platform.YELP: dt.timedelta(hours=1),
     Platform.TRIPADVISOR: dt.timedelta(hours=1),
 }
-
-
-def _token(account: SocialAccount, setting: str) -> str:
-    return account.poll_state.get("token") or getattr(settings, setting, "")
-
-
-def google_client(account: SocialAccount | None = None) -> GoogleClient:
-    token = _token(account, "GOOGLE_API_TOKEN") if account else settings.GOOGLE_API_TOKEN
-    if not token:
-        # Without a token Google answers 401, which reads like a revoked token; say what
-        # is actually missing.
-        where = f"Google location {account.external_id}" if account else "Google"
-        raise PlatformError(
-            f"{where} has no access token: connect the account (its OAuth token goes in "
-            'the account\'s poll_state["token"], or set GOOGLE_API_TOKEN), then run '
-            "manage.py reprocess",
-            retryable=False,
-            platform="google",
-        )
-    return GoogleClient(token)
 
 
 def poll_due_accounts(*, now: dt.datetime | None = None) -> int:
@@ -79,8 +61,6 @@ def poll_due_accounts(*, now: dt.datetime | None = None) -> int:
 def poll_account(account: SocialAccount) -> RawPayload | None:
     """Fetch new items for one account and ingest them. Returns the stored payload,
     or None when the platform had nothing new (feed 304) or failed."""
-    from inbox.services import raw_payload_accept, raw_payload_process
-
     state = dict(account.poll_state)
     try:
         fetched = FETCHERS[account.platform](account, state)
@@ -101,7 +81,7 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
         return None
     headers = {"account": account.external_id}
     if isinstance(fetched, bytes):
-        fetched, headers["transport"] = feed_bytes_to_text(fetched)
+        fetched, headers["transport"] = feeds.feed_bytes_to_text(fetched)
     raw = raw_payload_accept(
         source=f"poll:{account.platform}",
         platform=account.platform,
@@ -126,20 +106,6 @@ def poll_error_text(exc: PlatformError | ValueError) -> str:
     elif "; " not in text:  # the feed guard's refusals already say what to do
         text += "; check the account's settings"
     return text[:2000]
-
-
-def feed_bytes_to_text(content: bytes) -> tuple[str, str]:
-    """Feed bytes as storable text, losslessly: UTF-8 as is, anything else (a feed in
-    ISO-8859-1, say) mapped byte for byte through latin-1 and marked so, so feedparser
-    later sees the original bytes and honours the feed's own encoding declaration."""
-    try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return content.decode("latin-1"), "latin-1"
-
-
-def feed_text_to_bytes(body: str, transport: str) -> bytes:
-    return body.encode("latin-1" if transport == "latin-1" else "utf-8")
 
 
 def _feed(account: SocialAccount, state: dict) -> bytes | None:
@@ -167,7 +133,7 @@ def _x(account: SocialAccount, state: dict) -> str:
     parts = [account.handle if account.handle.startswith("@") else f"@{account.handle}"]
     parts += [f'"{t}"' for t in terms]
     query = " OR ".join(p for p in parts if p.strip('@"'))
-    with XClient(_token(account, "X_BEARER_TOKEN")) as client:
+    with XClient(account_token(account, "X_BEARER_TOKEN")) as client:
         body = client.search_recent(query, since_id=state.get("since_id"))
     newest = (body.get("meta") or {}).get("newest_id")
     if newest:
@@ -176,12 +142,12 @@ def _x(account: SocialAccount, state: dict) -> str:
 
 
 def _yelp(account: SocialAccount, state: dict) -> str:
-    with YelpClient(_token(account, "YELP_API_KEY")) as client:
+    with YelpClient(account_token(account, "YELP_API_KEY")) as client:
         return json.dumps(client.reviews(account.external_id))
 
 
 def _tripadvisor(account: SocialAccount, state: dict) -> str:
-    with TripadvisorClient(_token(account, "TRIPADVISOR_API_KEY")) as client:
+    with TripadvisorClient(account_token(account, "TRIPADVISOR_API_KEY")) as client:
         return json.dumps(client.reviews(account.external_id))
 
 
