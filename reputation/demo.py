@@ -1,6 +1,10 @@
 """Demo data a clinic recognises: an agency, two client practices, their people,
 accounts, listening rules and a week and a half of mentions.
 
+The data itself is in `demo_data.toml` next to this module; the loader here turns it into
+the specs below and refuses what it does not understand (an unknown key, a bad time, an
+email that is not a demo user), naming the item, so a typo fails at import, not mid-seed.
+
 Mentions go through the real pipeline (`inbox.pipeline.store.mentions_ingest`), so they are
 analysed, threaded, assigned to the account owner, given deadlines, alerted on and
 audited exactly as live ones would be. Two things are the seed's own doing:
@@ -24,8 +28,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import re
+import tomllib
+import types
 from collections.abc import Callable
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, get_args, get_origin, get_type_hints
 
 from django.db.models import Count
 from django.utils import timezone
@@ -43,26 +52,12 @@ from tenants import services as tenant_services
 from tenants.models import AccountRoute, Agency, Membership, Practice, Role, User
 from tenants.selectors import practice_url, public_url
 
-PASSWORD = "demo-pass-2026"  # noqa: S105 - the published demo password, demo data only
-AGENCY_SLUG = "northlight"
-AGENCY_NAME = "Northlight Marketing"
-ADMIN_EMAIL = "admin@demo.test"
-AGENCY_EMAIL = "agency@demo.test"
+DATA_FILE = Path(__file__).with_name("demo_data.toml")
 SEED_ACTOR = "seed_demo"
 # Webhook deliveries are not instant: a mention "arrives" this long after posting.
 ARRIVAL_LAG = dt.timedelta(minutes=2)
 LIVE_SOURCE = "demo"
 IMPORT_SOURCE = "import:demo"
-
-USERS: dict[str, str] = {
-    "owner@fjord-dental.test": "Ingrid Berg",
-    "responder@fjord-dental.test": "Jonas Lie",
-    "manager@fjord-dental.test": "Sara Nilsen",
-    "owner@glow.test": "Maya Haugen",
-    "responder@glow.test": "Emil Strand",
-    AGENCY_EMAIL: "Nora Vik",
-    ADMIN_EMAIL: "Demo Admin",
-}
 
 
 Say = Callable[[str], None]
@@ -93,7 +88,7 @@ class Edit:
 
     ago: dt.timedelta
     text: str
-    rating: int | None
+    rating: int | None = None  # None: the item has no star rating
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +121,24 @@ class PracticeSpec:
     accounts: tuple[AccountSpec, ...]
     rules: tuple[tuple[str, str], ...]  # (ListeningRule.Kind, term)
     mentions: tuple[Seed, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class AgencySpec:
+    slug: str
+    name: str
+    manager: str  # user email: the agency's manager, who sees every client
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoData:
+    """Everything `demo_data.toml` holds."""
+
+    password: str
+    admin: str  # user email of the Django superuser
+    agency: AgencySpec
+    users: dict[str, str]  # email -> full name, in the order they are created
+    practices: tuple[PracticeSpec, ...]
 
 
 @dataclasses.dataclass
@@ -166,784 +179,222 @@ class DemoSummary:
         )
 
 
-def _m(minutes: float) -> dt.timedelta:
-    return dt.timedelta(minutes=minutes)
+@dataclasses.dataclass(frozen=True)
+class _Reply:
+    """Seed.reply as the file writes it: a table, not a pair."""
+
+    ago: dt.timedelta
+    text: str
 
 
-def _h(hours: float) -> dt.timedelta:
-    return dt.timedelta(hours=hours)
+# ---------------------------------------------------------------- the loader
 
 
-def _d(days: float) -> dt.timedelta:
-    return dt.timedelta(days=days)
+class DemoDataError(ValueError):
+    """The data file says something the loader does not accept; the message names where."""
 
 
-# ---------------------------------------------------------------- Fjord Dental Clinic
+_T = TypeVar("_T")
+_Convert = Callable[[Any, str], Any]  # (TOML value, where it is) -> field value
+# Keys the file spells apart from the field, so that it reads `posted = "3h"`.
+_FILE_KEYS: dict[tuple[type, str], str] = {
+    (Seed, "ago"): "posted",
+    (Edit, "ago"): "edited",
+    (_Reply, "ago"): "replied",
+}
+_DURATION_PART = re.compile(r"([0-9]+)([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_PLATFORMS = [code for code, _ in Platform.CHOICES]
+_KINDS = [code for code, _ in Kind.CHOICES]
 
-FJ_OWNER = "owner@fjord-dental.test"
-FJ_RESPONDER = "responder@fjord-dental.test"
-FJ_MANAGER = "manager@fjord-dental.test"
-FJ_PAGE = "104857600123456"
-FJ_IG = "17841400000000101"
-FJ_X = "1498765432101234567"
-FJ_FEED = "https://www.google.com/alerts/feeds/04567890123456789012/1234567890123456789"
-FJ_POST = f"{FJ_PAGE}_555000111"
-FJ_IG_WHITENING = "17900000000000101"
-FJ_IG_INVISALIGN = "17900000000000102"
 
-FJORD = PracticeSpec(
-    slug="fjord-dental",
-    name="Fjord Dental Clinic",
-    owner_email=FJ_OWNER,
-    members=((FJ_OWNER, Role.OWNER), (FJ_MANAGER, Role.MANAGER), (FJ_RESPONDER, Role.RESPONDER)),
-    accounts=(
-        AccountSpec(
-            "google",
-            Platform.GOOGLE,
-            "accounts/1001/locations/2001",
-            "Fjord Dental Clinic – Majorstuen",
-            url="https://maps.google.com/?cid=1001200120012001",
-            owner=FJ_RESPONDER,
-            backup=FJ_MANAGER,
-        ),
-        AccountSpec(
-            "facebook",
-            Platform.FACEBOOK,
-            FJ_PAGE,
-            "Fjord Dental Clinic",
-            url=f"https://www.facebook.com/{FJ_PAGE}",
-            owner=FJ_MANAGER,
-            backup=FJ_RESPONDER,
-        ),
-        AccountSpec(
-            "instagram",
-            Platform.INSTAGRAM,
-            FJ_IG,
-            "fjorddental",
-            handle="@fjorddental",
-            url="https://www.instagram.com/fjorddental/",
-            owner=FJ_RESPONDER,
-            backup=FJ_MANAGER,
-        ),
-        AccountSpec(
-            "x",
-            Platform.X,
-            FJ_X,
-            "Fjord Dental",
-            handle="@fjorddental",
-            url="https://x.com/fjorddental",
-            owner=FJ_MANAGER,
-            backup=FJ_OWNER,
-        ),
-        AccountSpec(
-            "yelp",
-            Platform.YELP,
-            "fjord-dental-clinic-oslo",
-            "Fjord Dental Clinic (Yelp)",
-            url="https://www.yelp.com/biz/fjord-dental-clinic-oslo",
-            owner=FJ_RESPONDER,
-            backup=FJ_MANAGER,
-        ),
-        AccountSpec(
-            "tripadvisor",
-            Platform.TRIPADVISOR,
-            "23456789",
-            "Fjord Dental Clinic (Tripadvisor)",
-            url="https://www.tripadvisor.com/Attraction_Review-g190479-d23456789",
-            owner=FJ_MANAGER,
-            backup=FJ_RESPONDER,
-        ),
-        AccountSpec(
-            "alert",
-            Platform.FEED,
-            FJ_FEED,
-            "Google Alert: “Fjord Dental”",
-            url=FJ_FEED,
-            owner=FJ_OWNER,
-            backup=FJ_MANAGER,
-        ),
-    ),
-    rules=(
-        (ListeningRule.Kind.BRAND, "Fjord Dental Clinic"),
-        (ListeningRule.Kind.BRAND, "Fjord Dental"),
-        (ListeningRule.Kind.ALIAS, "Fjord Tannklinikk"),
-        (ListeningRule.Kind.ALIAS, "fjorddental"),
-        (ListeningRule.Kind.MISSPELLING, "Fjord Dentl"),
-        (ListeningRule.Kind.MISSPELLING, "Fjord Dentall"),
-        (ListeningRule.Kind.MISSPELLING, "Fjordental"),
-        (ListeningRule.Kind.STAFF, "Dr. Hansen"),
-        (ListeningRule.Kind.STAFF, "Dr. Eriksen"),
-        (ListeningRule.Kind.STAFF, "Ingrid Berg"),
-        (ListeningRule.Kind.PRODUCT, "Invisalign"),
-        (ListeningRule.Kind.PRODUCT, "tannbleking"),
-        (ListeningRule.Kind.EXCLUSION, "Fjord Dental Supplies"),
-    ),
-    mentions=(
-        # History from before the accounts were connected: imported, filed as history.
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDE",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(10),
-            "Dr. Hansen is the calmest dentist I have ever had. I am terrified of "
-            "dentists and she explained every step before doing it. Painless filling, "
-            "friendly staff, and they were on time. Highly recommend.",
-            account="google",
-            author="Eirik Solheim",
-            author_id="g-user-31337001",
-            rating=5,
-        ),
-        Seed(
-            "912345678",
-            Platform.TRIPADVISOR,
-            Kind.REVIEW,
-            _d(9) + _h(3),
-            "Cracked a molar on day two of our Oslo holiday. Fjord Dental saw me the same "
-            "afternoon, explained the costs up front in English and fixed it properly. "
-            "Excellent service for a tourist in a panic.",
-            account="tripadvisor",
-            author="Helen from Manchester",
-            author_id="ta-member-88123",
-            rating=5,
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDI",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(8) + _h(5),
-            "Lang ventetid. Jeg hadde time klokka 08.30 og ble hentet 09.40. Ingen sa "
-            "unnskyld eller forklarte hvorfor. Selve behandlingen var grei, men ventetiden "
-            "er dårlig.",
-            account="google",
-            author="Marte Kristiansen",
-            author_id="g-user-31337002",
-            rating=2,
-            reply=(
-                _d(8) + _h(1),
-                "Takk for tilbakemeldingen, og beklager ventetiden. Vi jobber med å bli mer "
-                "punktlige om morgenen. Ta gjerne kontakt på 22 00 00 00 om du vil snakke "
-                "med oss. Hilsen Ingrid",
-            ),
-        ),
-        Seed(
-            "vQx3Lm2NcP8rT1yZbK4wAa",
-            Platform.YELP,
-            Kind.REVIEW,
-            _d(8),
-            "Finished my Invisalign treatment here after 14 months. Dr. Eriksen checked "
-            "progress every six weeks and never rushed me. Straight teeth, fair price. Five "
-            "stars.",
-            account="yelp",
-            author="Lucas M.",
-            author_id="yelp-u-Lm7781",
-            rating=5,
-        ),
-        # Live since the accounts were connected: the pipeline's clocks apply.
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDM",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(6) + _h(2),
-            "Billing surprise. I was quoted 1,800 kr for a filling and the bill was "
-            "4,300 kr because of 'extra materials' nobody mentioned. When I asked at the "
-            "desk I got a shrug. Disappointed and I feel cheated.",
-            account="google",
-            author="Thomas Aas",
-            author_id="g-user-31337003",
-            rating=1,
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDQ",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(5) + _h(1),
-            "Waited 75 minutes past my appointment and nobody told me why. Terrible "
-            "organisation. Never again.",
-            account="google",
-            author="Anne Lise Bakke",
-            author_id="g-user-31337004",
-            rating=1,
-            edit=Edit(
-                _d(2) + _h(4),
-                "UPDATE: the clinic manager Sara called me the next day, explained that an "
-                "emergency patient had delayed everything, and apologised properly. The "
-                "treatment itself was good and they gave me the first slot next time. Four "
-                "stars.",
-                4,
-            ),
-        ),
-        # A short thread on the Facebook page: a post, another customer's comment and
-        # the practice's own reply (which stops the post's clock).
-        Seed(
-            FJ_POST,
-            Platform.FACEBOOK,
-            Kind.POST,
-            _d(4) + _h(6),
-            "Is anyone else having trouble booking at Fjord Dental? The online booking has "
-            "been broken all week and nobody answers the phone before 10.",
-            account="facebook",
-            author="Kari Nordmann",
-            author_id="fb-100004001",
-            url=f"https://www.facebook.com/{FJ_POST}",
-        ),
-        Seed(
-            "555000111_700001",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(4) + _h(5),
-            "Same here, had to call three times. The lady on the phone was helpful once I "
-            "got through though.",
-            account="facebook",
-            author="Per Olsen",
-            author_id="fb-100004002",
-            parent=FJ_POST,
-            root=FJ_POST,
-        ),
-        Seed(
-            "555000111_700002",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(4) + _h(5) + _m(20),
-            "Hi Kari, thank you for telling us and sorry for the trouble. The booking page "
-            "broke after an update and is working again now. If you would rather book by "
-            "phone, send us a private message with a good time and we will call you.",
-            account="facebook",
-            author="Fjord Dental Clinic",
-            author_id=FJ_PAGE,
-            parent=FJ_POST,
-            root=FJ_POST,
-            from_owner=True,
-        ),
-        Seed(
-            "1790000000000000101",
-            Platform.X,
-            Kind.POST,
-            _d(3) + _h(7),
-            "@fjorddental rudest receptionist I have ever met. Rolled her eyes when I asked "
-            "why my bill was higher than the quote. Unprofessional.",
-            author="Tomas J",
-            author_id="x-2200001",
-            handle="@tomasj_oslo",
-            url="https://x.com/tomasj_oslo/status/1790000000000000101",
-        ),
-        Seed(
-            "1790000000000000102",
-            Platform.X,
-            Kind.COMMENT,
-            _d(3) + _h(6) + _m(25),
-            "@tomasj_oslo We are sorry to hear this, that is not how we want anyone to be "
-            "met. Could you send us a DM so we can look into it with you?",
-            account="x",
-            author="Fjord Dental",
-            author_id=FJ_X,
-            handle="@fjorddental",
-            parent="1790000000000000101",
-            root="1790000000000000101",
-            from_owner=True,
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDU",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(3) + _h(2),
-            "Never been there but heard they are crooks who overcharge everyone. Stay away.",
-            account="google",
-            author="Truth Teller 99",
-            author_id="g-user-31337005",
-            rating=1,
-        ),
-        Seed(
-            "17850000000000101",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _d(2) + _h(9),
-            "Tusen takk til Dr. Eriksen og hele teamet! Kjempefornøyd med tannblekingen, "
-            "og dere var så hyggelige 😍",
-            account="instagram",
-            author="linnea.h",
-            author_id="ig-5500001",
-            handle="@linnea.h",
-            parent=FJ_IG_WHITENING,
-            root=FJ_IG_WHITENING,
-        ),
-        Seed(
-            "17850000000000102",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _d(2) + _h(8),
-            "Hvor mye koster tannbleking hos dere?",
-            account="instagram",
-            author="sofie.andersen",
-            author_id="ig-5500002",
-            handle="@sofie.andersen",
-            parent=FJ_IG_WHITENING,
-            root=FJ_IG_WHITENING,
-        ),
-        Seed(
-            "17850000000000103",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _d(2) + _h(7) + _m(30),
-            "Hei Sofie! Tannbleking starter på 3 500 kr. Send oss gjerne en melding, så "
-            "finner vi en time som passer 😊",
-            account="instagram",
-            author="fjorddental",
-            author_id=FJ_IG,
-            handle="@fjorddental",
-            parent="17850000000000102",
-            root=FJ_IG_WHITENING,
-            from_owner=True,
-        ),
-        Seed(
-            "555000222_700010",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(2) + _h(3),
-            "lol what a joke. bunch of clowns pretending to be dentists, you are all "
-            "idiots and losers. nobody cares about your fake smiles",
-            account="facebook",
-            author="xXdentalhaterXx",
-            author_id="fb-100004666",
-            parent=f"{FJ_PAGE}_555000222",
-            root=f"{FJ_PAGE}_555000222",
-        ),
-        Seed(
-            "tag:google.com,2013:googlealerts/feed:9000000000000000101",
-            Platform.FEED,
-            Kind.ARTICLE,
-            _d(1) + _h(20),
-            "My root canal at Fjord Dental Clinic – an honest review\n\nThe procedure "
-            "itself was quick, but I had throbbing pain for four days afterwards and "
-            "nobody called me back when I rang about it. The painkillers they suggested "
-            "did nothing. I would think twice before going back.",
-            account="alert",
-            author="Oslo Everyday (blog)",
-            url="https://osloeveryday.blog/2026/root-canal-fjord-dental",
-        ),
-        Seed(
-            "Yq8Rt3Ws1Zx0Pc5Vb7Nm2A",
-            Platform.YELP,
-            Kind.REVIEW,
-            _d(1) + _h(6),
-            "Had a wisdom tooth out. Swelling and pain for a week, and when I called about "
-            "it the receptionist told me to just take ibuprofen. Felt dismissed. The "
-            "surgery was fine, the aftercare was not.",
-            account="yelp",
-            author="Ola B.",
-            author_id="yelp-u-Ob2231",
-            rating=2,
-        ),
-        Seed(
-            "555000333_700020",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(1) + _h(2),
-            "💰 Earn $5000 a week from home!!! Click here bit.ly/xx-cash-now and DM me for "
-            "free crypto signals 🚀🚀",
-            account="facebook",
-            author="Crypto Queen",
-            author_id="fb-100009999",
-            parent=f"{FJ_PAGE}_555000333",
-            root=f"{FJ_PAGE}_555000333",
-        ),
-        # Indirect: a forum thread found by a different feed, caught by a misspelling.
-        Seed(
-            "https://www.tannlegeforum.no/t/fjord-dentl-majorstuen/48211",
-            Platform.FEED,
-            Kind.ARTICLE,
-            _h(20),
-            "Anyone tried Fjord Dentl in Majorstuen? Thinking about Invisalign there, is "
-            "it worth the price?",
-            author="bracesnewbie",
-            url="https://www.tannlegeforum.no/t/fjord-dentl-majorstuen/48211",
-        ),
-        # Indirect: names the clinic without its @handle.
-        Seed(
-            "1790000000000000103",
-            Platform.X,
-            Kind.POST,
-            _h(3),
-            "Fjord Dental fixed my broken tooth in 20 minutes on a Saturday. Great people, "
-            "highly recommend!",
-            author="Nils Q",
-            author_id="x-2200003",
-            handle="@nilsq",
-            url="https://x.com/nilsq/status/1790000000000000103",
-        ),
-        # A supplier with a similar name: the exclusion rule keeps it out of the inbox.
-        Seed(
-            "1790000000000000104",
-            Platform.X,
-            Kind.POST,
-            _h(2),
-            "Fjord Dental Supplies has the best prices on burs and impression trays this "
-            "month #dentistry",
-            author="DentalDeals",
-            author_id="x-2200004",
-            handle="@dentaldeals",
-        ),
-        # The last hour: clocks still running.
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDY",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _m(50),
-            "Fantastisk service! Dr. Hansen var utrolig flink og rolig, og jeg kjente "
-            "ingenting. Beste tannlegen jeg har hatt.",
-            account="google",
-            author="Hanne Lunde",
-            author_id="g-user-31337006",
-            rating=5,
-        ),
-        Seed(
-            "555000444_700030",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _m(35),
-            "Do you take new patients? We just moved to Frogner with two kids.",
-            account="facebook",
-            author="Emma Wilson",
-            author_id="fb-100004003",
-            parent=f"{FJ_PAGE}_555000444",
-            root=f"{FJ_PAGE}_555000444",
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZmQwMDc",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _m(25),
-            "Resepsjonisten var frekk og uhøflig da jeg spurte om regningen. Hun himlet med "
-            "øynene og sa at jeg fikk ta det med banken. Dårlig oppførsel.",
-            account="google",
-            author="Jan Erik Moen",
-            author_id="g-user-31337007",
-            rating=2,
-        ),
-        Seed(
-            "17850000000000104",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _m(15),
-            "Can I get Invisalign if I have a crown on one of my front teeth?",
-            account="instagram",
-            author="mia.k",
-            author_id="ig-5500003",
-            handle="@mia.k",
-            parent=FJ_IG_INVISALIGN,
-            root=FJ_IG_INVISALIGN,
-        ),
-        Seed(
-            "1790000000000000105",
-            Platform.X,
-            Kind.POST,
-            _m(4),
-            "I know where the clinic is. Someone at @fjorddental will get hurt for what "
-            "they did to my mother. I'll burn it down.",
-            author="anon88213",
-            author_id="x-2200666",
-            handle="@anon88213",
-            url="https://x.com/anon88213/status/1790000000000000105",
-        ),
-    ),
-)
+def demo_data_parse(text: str, *, source: str = DATA_FILE.name) -> DemoData:
+    """The demo data in `text` (TOML laid out as `demo_data.toml`). Strict: an unknown or
+    missing key, a value of the wrong type or choice, a bad duration, an email that is not
+    in [users] or an unknown account key raises DemoDataError naming the item."""
+    try:
+        data = _build(
+            DemoData,
+            tomllib.loads(text),
+            "",
+            agency=lambda v, where: _build(AgencySpec, v, where),
+            users=_users,
+            practices=lambda v, where: _each(v, where, "slug", _practice),
+        )
+        _references_check(data)
+    except (tomllib.TOMLDecodeError, DemoDataError) as exc:
+        raise DemoDataError(f"{source}: {exc}") from None
+    return data
 
-# ---------------------------------------------------------------- Glow Aesthetics
 
-GL_OWNER = "owner@glow.test"
-GL_RESPONDER = "responder@glow.test"
-GL_PAGE = "204857600654321"
-GL_IG = "17841400000000202"
-GL_X = "1598765432109876543"
-GL_FEED = "https://www.google.com/alerts/feeds/04567890123456789012/9876543210987654321"
-GL_IG_PROFHILO = "17900000000000201"
-GL_IG_LASER = "17900000000000202"
+def _error(where: str, problem: str) -> DemoDataError:
+    return DemoDataError(f"{where}: {problem}" if where else problem)
 
-GLOW = PracticeSpec(
-    slug="glow-aesthetics",
-    name="Glow Aesthetics",
-    owner_email=GL_OWNER,
-    members=((GL_OWNER, Role.OWNER), (GL_RESPONDER, Role.RESPONDER)),
-    accounts=(
-        AccountSpec(
-            "google",
-            Platform.GOOGLE,
-            "accounts/1002/locations/2002",
-            "Glow Aesthetics – Frogner",
-            url="https://maps.google.com/?cid=1002200220022002",
-            owner=GL_OWNER,
-            backup=GL_RESPONDER,
-        ),
-        AccountSpec(
-            "facebook",
-            Platform.FACEBOOK,
-            GL_PAGE,
-            "Glow Aesthetics",
-            url=f"https://www.facebook.com/{GL_PAGE}",
-            owner=GL_RESPONDER,
-            backup=GL_OWNER,
-        ),
-        AccountSpec(
-            "instagram",
-            Platform.INSTAGRAM,
-            GL_IG,
-            "glowaesthetics.oslo",
-            handle="@glowaesthetics.oslo",
-            url="https://www.instagram.com/glowaesthetics.oslo/",
-            # The agency runs the clinic's Instagram.
-            owner=AGENCY_EMAIL,
-            backup=GL_RESPONDER,
-        ),
-        AccountSpec(
-            "x",
-            Platform.X,
-            GL_X,
-            "Glow Aesthetics",
-            handle="@glowaesthetics",
-            url="https://x.com/glowaesthetics",
-            owner=GL_RESPONDER,
-            backup=GL_OWNER,
-        ),
-        # Nobody owns the Yelp listing yet: the accounts page flags it.
-        AccountSpec(
-            "yelp",
-            Platform.YELP,
-            "glow-aesthetics-oslo",
-            "Glow Aesthetics (Yelp)",
-            url="https://www.yelp.com/biz/glow-aesthetics-oslo",
-        ),
-        AccountSpec(
-            "alert",
-            Platform.FEED,
-            GL_FEED,
-            "Google Alert: “Glow Aesthetics”",
-            url=GL_FEED,
-            owner=GL_OWNER,
-            backup=GL_RESPONDER,
-        ),
-    ),
-    rules=(
-        (ListeningRule.Kind.BRAND, "Glow Aesthetics"),
-        (ListeningRule.Kind.ALIAS, "Glow Clinic Oslo"),
-        (ListeningRule.Kind.ALIAS, "glowaesthetics"),
-        (ListeningRule.Kind.MISSPELLING, "Glow Asthetics"),
-        (ListeningRule.Kind.MISSPELLING, "Glow Esthetics"),
-        (ListeningRule.Kind.STAFF, "Dr. Solberg"),
-        (ListeningRule.Kind.STAFF, "Maya Haugen"),
-        (ListeningRule.Kind.STAFF, "Nurse Camilla"),
-        (ListeningRule.Kind.PRODUCT, "Profhilo"),
-        (ListeningRule.Kind.PRODUCT, "lip filler"),
-        (ListeningRule.Kind.PRODUCT, "laser hair removal"),
-        (ListeningRule.Kind.EXCLUSION, "Glow Aesthetics Academy"),
-    ),
-    mentions=(
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZ2wwMDE",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(9) + _h(2),
-            "Maya and the team are wonderful. My Botox looks completely natural, nobody "
-            "at work noticed anything except that I look rested. Clean, calm clinic.",
-            account="google",
-            author="Camilla Ruud",
-            author_id="g-user-41337001",
-            rating=5,
-        ),
-        Seed(
-            "Gw2Lh7Rr9Tq4Xs1Ue6Ko3B",
-            Platform.YELP,
-            Kind.REVIEW,
-            _d(8) + _h(1),
-            "Six sessions of laser hair removal. Results are good, the staff explained the "
-            "aftercare well. A bit pricey, four stars.",
-            account="yelp",
-            author="Julie T.",
-            author_id="yelp-u-Jt4410",
-            rating=4,
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZ2wwMDI",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _d(5) + _h(3),
-            "Lip filler left me with a hard lump and bruising for two weeks. I paid "
-            "4,900 kr and had to beg for a follow-up appointment. Very disappointed with "
-            "the aftercare.",
-            account="google",
-            author="Ida Johansen",
-            author_id="g-user-41337002",
-            rating=1,
-            reply=(
-                _d(5) + _h(1),
-                "Thank you for telling us, Ida. We take concerns like this seriously and "
-                "would like to talk with you directly: please call us on 22 11 22 33 or send "
-                "us a message and ask for Maya.",
-            ),
-        ),
-        Seed(
-            "17850000000000201",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _d(4) + _h(4),
-            "Så fornøyd med Profhilo-behandlingen! Huden min har aldri vært bedre. Tusen "
-            "takk til Dr. Solberg 💛",
-            account="instagram",
-            author="nora.glad",
-            author_id="ig-6600001",
-            handle="@nora.glad",
-            parent=GL_IG_PROFHILO,
-            root=GL_IG_PROFHILO,
-        ),
-        Seed(
-            "17850000000000202",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _d(4) + _h(3) + _m(15),
-            "Tusen takk, Nora, så hyggelig å høre! 💛",
-            account="instagram",
-            author="glowaesthetics.oslo",
-            author_id=GL_IG,
-            handle="@glowaesthetics.oslo",
-            parent="17850000000000201",
-            root=GL_IG_PROFHILO,
-            from_owner=True,
-        ),
-        Seed(
-            "655000111_800001",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(3) + _h(5),
-            "Hvor mye koster laser hårfjerning for legger hos dere?",
-            account="facebook",
-            author="Silje Berntsen",
-            author_id="fb-200004001",
-            parent=f"{GL_PAGE}_655000111",
-            root=f"{GL_PAGE}_655000111",
-        ),
-        Seed(
-            "Hx5Mn8Pp2Qr7St4Uv1Wx9C",
-            Platform.YELP,
-            Kind.REVIEW,
-            _d(2) + _h(6),
-            "Never been there but heard they are crooks who botch faces and take your "
-            "money. One star.",
-            account="yelp",
-            author="Concerned Citizen",
-            author_id="yelp-u-Cc0001",
-            rating=1,
-        ),
-        Seed(
-            "1890000000000000201",
-            Platform.X,
-            Kind.POST,
-            _d(2) + _h(1),
-            "@glowaesthetics plastic fake people, you all look like clowns. pathetic losers lol",
-            author="realtalk_77",
-            author_id="x-3300666",
-            handle="@realtalk_77",
-            url="https://x.com/realtalk_77/status/1890000000000000201",
-        ),
-        Seed(
-            "tag:google.com,2013:googlealerts/feed:9000000000000000201",
-            Platform.FEED,
-            Kind.ARTICLE,
-            _d(1) + _h(22),
-            "Botox in Oslo: five clinics compared\n\nGlow Aesthetics in Frogner was the "
-            "most thorough at the consultation and the only clinic that talked us out of "
-            "a treatment we did not need. Prices are mid-range.",
-            account="alert",
-            author="Skjønnhetsbloggen",
-            url="https://skjonnhetsbloggen.no/botox-oslo-klinikker",
-        ),
-        Seed(
-            "655000333_2419900001",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _h(6),
-            "Honestly someone should take a gun to that receptionist after how she "
-            "treated my sister on the phone.",
-            account="facebook",
-            author="Tor Haugen",
-            author_id="fb-200007777",
-            parent=f"{GL_PAGE}_655000333",
-            root=f"{GL_PAGE}_655000333",
-        ),
-        Seed(
-            "655000222_800010",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _d(1) + _h(3),
-            "Cheap Botox wholesale!!! 100 units only $59, WhatsApp +1 555 0100 now, "
-            "discreet shipping 💉💉 click bit.ly/cheap-btx",
-            account="facebook",
-            author="Best Deals Pharma",
-            author_id="fb-200009999",
-            parent=f"{GL_PAGE}_655000222",
-            root=f"{GL_PAGE}_655000222",
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZ2wwMDM",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _h(20),
-            "The consultation was advertised as free but I was charged 800 kr for it on "
-            "the bill. Nobody mentioned that before. Not ok.",
-            account="google",
-            author="Kristin Holm",
-            author_id="g-user-41337003",
-            rating=2,
-        ),
-        Seed(
-            "ChdDSUhNMG9nS0VJQ0FnSURfZ2wwMDQ",
-            Platform.GOOGLE,
-            Kind.REVIEW,
-            _m(40),
-            "Nurse Camilla was so gentle and patient with me. I was nervous about my first "
-            "laser session and she made it easy. Lovely clinic!",
-            account="google",
-            author="Aisha Rahman",
-            author_id="g-user-41337004",
-            rating=5,
-        ),
-        Seed(
-            "Jk3Lm6Np9Qr2St5Uv8Wx1D",
-            Platform.YELP,
-            Kind.REVIEW,
-            _m(30),
-            "Are you open on Saturdays? I can't make weekday appointments.",
-            account="yelp",
-            author="Marius K.",
-            author_id="yelp-u-Mk7788",
-        ),
-        Seed(
-            "17850000000000203",
-            Platform.INSTAGRAM,
-            Kind.COMMENT,
-            _m(20),
-            "Do you do laser hair removal for dark skin? 🙏",
-            account="instagram",
-            author="amina.s",
-            author_id="ig-6600002",
-            handle="@amina.s",
-            parent=GL_IG_LASER,
-            root=GL_IG_LASER,
-        ),
-        Seed(
-            "655000333_800020",
-            Platform.FACEBOOK,
-            Kind.COMMENT,
-            _m(10),
-            "Ventet 45 minutter på venterommet uten at noen sa fra. Dårlig, når jeg har "
-            "tatt fri fra jobb for å komme.",
-            account="facebook",
-            author="Tone Eriksen",
-            author_id="fb-200004002",
-            parent=f"{GL_PAGE}_655000333",
-            root=f"{GL_PAGE}_655000333",
-        ),
-    ),
-)
 
-PRACTICES: tuple[PracticeSpec, ...] = (FJORD, GLOW)
+def _build(cls: type[_T], raw: Any, where: str, **convert: _Convert) -> _T:
+    """A `cls` from a TOML table keyed by its field names (or their _FILE_KEYS spelling).
+    `convert[field]` turns the TOML value into the field's; every value is then checked
+    against the field's type, so the dataclass defaults stay the only defaults."""
+    table = _table(raw, where)
+    fields = {_FILE_KEYS.get((cls, f.name), f.name): f for f in dataclasses.fields(cls)}
+    if unknown := [key for key in table if key not in fields]:
+        raise _error(where, f"unknown key {', '.join(map(repr, unknown))}")
+    required = (
+        key
+        for key, f in fields.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+    if missing := [key for key in required if key not in table]:
+        raise _error(where, f"missing key {', '.join(map(repr, missing))}")
+    hints = _hints(cls)
+    values = {}
+    for key, value in table.items():
+        name = fields[key].name
+        if name in convert:
+            value = convert[name](value, _at(where, key))
+        if not _fits(value, hints[name]):
+            raise _error(_at(where, key), f"expected {hints[name]}, not {value!r}")
+        values[name] = value
+    return cls(**values)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)  # evaluates the annotation strings: once per class, not per item
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    options = get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    # isinstance(True, int) holds, but `rating = true` is a mistake.
+    return any(
+        isinstance(value, get_origin(o) or o) and (o is bool or not isinstance(value, bool))
+        for o in options
+    )
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _table(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _error(where, f"expected a table, not {raw!r}")
+    return raw
+
+
+def _each(raw: Any, where: str, name_key: str, build: _Convert) -> tuple[Any, ...]:
+    """An array of tables ([[...]]), each named in errors by its `name_key`."""
+    if not isinstance(raw, list):
+        raise _error(where, f"expected an array of tables, not {raw!r}")
+    return tuple(
+        build(item, f"{where}[{item.get(name_key, i) if isinstance(item, dict) else i}]")
+        for i, item in enumerate(raw)
+    )
+
+
+def _one_of(value: Any, choices: list[str], where: str) -> Any:
+    if value not in choices:
+        raise _error(where, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _duration(value: Any, where: str) -> dt.timedelta:
+    """How long before the seed runs: "45m", "3h", "2d 4h", "4d 5h 20m" (each unit at most
+    once, days before hours before minutes)."""
+    parts = [_DURATION_PART.fullmatch(p) for p in value.split()] if isinstance(value, str) else []
+    units = [m[2] for m in parts if m]
+    if not parts or len(units) < len(parts) or units != sorted(set(units), key="dhm".index):
+        raise _error(where, f'bad duration {value!r}; write e.g. "45m", "3h", "2d 4h"')
+    return sum((dt.timedelta(**{_UNITS[m[2]]: int(m[1])}) for m in parts if m), dt.timedelta())
+
+
+def _users(raw: Any, where: str) -> dict[str, str]:
+    users = _table(raw, where)
+    for email, name in users.items():
+        if not isinstance(name, str):
+            raise _error(_at(where, email), f"expected a full name, not {name!r}")
+    return dict(users)
+
+
+def _practice(raw: Any, where: str) -> PracticeSpec:
+    def members(v: Any, where: str) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (email, Role(_one_of(role, Role.values, _at(where, email))))
+            for email, role in _table(v, where).items()
+        )
+
+    def rules(v: Any, where: str) -> tuple[tuple[str, str], ...]:
+        # Grouped by kind in the file (kind = [terms]); the order is kept.
+        out: list[tuple[str, str]] = []
+        for kind, terms in _table(v, where).items():
+            _one_of(kind, ListeningRule.Kind.values, _at(where, kind))
+            if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+                raise _error(_at(where, kind), f"expected a list of terms, not {terms!r}")
+            out += [(ListeningRule.Kind(kind), term) for term in terms]
+        return tuple(out)
+
+    def account(v: Any, where: str) -> AccountSpec:
+        return _build(AccountSpec, v, where, platform=lambda p, w: _one_of(p, _PLATFORMS, w))
+
+    return _build(
+        PracticeSpec,
+        raw,
+        where,
+        members=members,
+        rules=rules,
+        accounts=lambda v, where: _each(v, where, "key", account),
+        mentions=lambda v, where: _each(v, where, "external_id", _seed),
+    )
+
+
+def _seed(raw: Any, where: str) -> Seed:
+    def reply(v: Any, where: str) -> tuple[dt.timedelta, str]:
+        r = _build(_Reply, v, where, ago=_duration)
+        return (r.ago, r.text)
+
+    return _build(
+        Seed,
+        raw,
+        where,
+        platform=lambda v, w: _one_of(v, _PLATFORMS, w),
+        kind=lambda v, w: _one_of(v, _KINDS, w),
+        ago=_duration,
+        edit=lambda v, w: _build(Edit, v, w, ago=_duration),
+        reply=reply,
+    )
+
+
+def _references_check(data: DemoData) -> None:
+    """Every email is a demo user and every mention's account is one of its practice's:
+    the seed would otherwise fail halfway with a KeyError."""
+    emails = {data.admin, data.agency.manager}
+    for p in data.practices:
+        emails |= {p.owner_email, *(email for email, _ in p.members)}
+        emails |= {e for a in p.accounts for e in (a.owner, a.backup) if e}
+        keys = {a.key for a in p.accounts}
+        for s in p.mentions:
+            if s.account is not None and s.account not in keys:
+                raise _error(
+                    f"practices[{p.slug}].mentions[{s.external_id}].account",
+                    f"no account with key {s.account!r}",
+                )
+    if unknown := sorted(emails - data.users.keys()):
+        raise _error("users", f"missing {', '.join(unknown)}, named elsewhere in the file")
+
+
+# ---------------------------------------------------------------- the data
+
+_data = demo_data_parse(DATA_FILE.read_text(encoding="utf-8"))
+PASSWORD = _data.password
+AGENCY_SLUG = _data.agency.slug
+AGENCY_NAME = _data.agency.name
+AGENCY_EMAIL = _data.agency.manager
+ADMIN_EMAIL = _data.admin
+USERS: dict[str, str] = _data.users
+PRACTICES: tuple[PracticeSpec, ...] = _data.practices
+_by_slug = {p.slug: p for p in PRACTICES}
+FJORD = _by_slug["fjord-dental"]  # the names tests and the browser harness import
+GLOW = _by_slug["glow-aesthetics"]
 
 
 # ---------------------------------------------------------------- the service
