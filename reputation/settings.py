@@ -255,3 +255,11 @@ X_BEARER_TOKEN = env_str("X_BEARER_TOKEN", "")
 # Feeds are fetched only from public addresses (SSRF guard). `true` turns that off, for
 # development against a feed on localhost or the LAN; never in production.
 FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)
+
+# Domain events (reputation.core.events): what the floors above run, in the same
+# transaction, when the inbox says something happened. Dotted paths of handlers.
+DOMAIN_EVENT_HANDLERS: dict[str, list[str]] = {
+    "mentions.created": [],
+    "mention.threat": [],
+    "mention.removed_on_platform": [],
+}

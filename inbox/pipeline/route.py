@@ -12,6 +12,7 @@ from inbox.models import InboxSettings, Mention, SocialAccount
 from inbox.pipeline import deadlines
 from inbox.pipeline.alerts import threat_alert_raise
 from inbox.platforms.base import NormalisedMention
+from reputation.core.events import event_emit
 
 # Imported history older than this gets no response deadline: nobody can answer a
 # two-year-old review "within the hour", and it must not flood the overdue alerts.
@@ -87,7 +88,14 @@ def threat_alert_ensure(mention: Mention) -> None:
         and not mention.from_owner
         and not mention.alerts.filter(kind="threat").exists()
     ):
-        threat_alert_raise(mention)
+        threat_raised(mention)
+
+
+def threat_raised(mention: Mention) -> None:
+    """A threat on the clock: the owners are emailed at once, and the floors above react
+    (escalation opens a police draft) through the "mention.threat" event."""
+    threat_alert_raise(mention)
+    event_emit("mention.threat", id=mention.pk)
 
 
 def answered_on_platform(mention: Mention, nm: NormalisedMention) -> dict[str, Any]:
@@ -113,6 +121,7 @@ _AWAITING_ANSWER = (*Mention.OPEN_STATUSES, Mention.Status.HISTORY)
 def after_insert(mentions: list[Mention]) -> None:
     """What new mentions change elsewhere: a reply of the practice's own answers the
     mention it replies to; a threat alerts at once."""
+    event_emit("mentions.created", ids=[m.pk for m in mentions])
     for mention in mentions:
         if mention.from_owner and mention.parent_external_id:
             Mention.objects.filter(
@@ -122,4 +131,4 @@ def after_insert(mentions: list[Mention]) -> None:
             ).update(first_response_at=mention.posted_at, status=Mention.Status.ANSWERED)
         elif mention.category == Mention.Category.THREAT and mention.due_at is not None:
             # Threats alert at once; imported history (no deadline) does not page anyone.
-            threat_alert_raise(mention)
+            threat_raised(mention)

@@ -35,6 +35,7 @@ from inbox.services import inbox_settings_get
 from reputation.analysis import Analysis
 from reputation.audit.models import AuditEvent
 from reputation.audit.services import audit_record
+from reputation.core.events import event_emit
 from reputation.core.pg import copy_insert, copy_insert_values, copy_rows, pg_text
 from tenants.selectors import current_practice
 
@@ -464,6 +465,7 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             removed_on_platform=True
         ):
             audit_record(action="mention.removed_on_platform", obj=mention)
+            event_emit("mention.removed_on_platform", id=mention.pk)
             return "updated"
         return "duplicate"
     if nm.text == mention.text and nm.rating == mention.rating:
