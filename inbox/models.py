@@ -105,6 +105,11 @@ class InboxSettings(models.Model):
     business_day_start = models.TimeField(default="08:00")
     business_day_end = models.TimeField(default="17:00")
     business_weekdays = models.CharField(max_length=20, default="0,1,2,3,4", help_text="Mon=0")
+    # Replies to a threat, harassment or a strongly negative mention wait this long
+    # before they are sent (editable and cancellable meanwhile).
+    cooling_off_minutes = models.PositiveIntegerField(default=10)
+    # "Strongly negative": the mention's sentiment at or below this (-1 .. 0).
+    strong_negative_threshold = models.FloatField(default=-0.6)
 
     def __str__(self) -> str:
         return "Inbox settings"
@@ -377,3 +382,182 @@ class Alert(models.Model):
         if self.retry_at is None:
             return "undelivered"
         return "retrying" if self.send_error else "sending"
+
+
+# ---------------------------------------------------------------- answering
+
+
+class Reply(models.Model):
+    """What the practice says back: drafted at the desk and published on the platform
+    where the person spoke (or recorded, when staff answered on the platform itself).
+
+    draft -> scheduled (cooling-off) -> publishing -> published | failed | cancelled.
+    Every change goes through inbox.replies (people) or inbox.publishing (the worker),
+    by compare-and-swap on `status`.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled (cooling-off)"
+        PUBLISHING = "publishing", "Publishing"
+        PUBLISHED = "published", "Published"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        DELETED = "deleted", "Deleted from the platform"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVATE = "private", "Private"
+
+    class Channel(models.TextChoices):
+        PLATFORM = "platform", "On the platform (API)"
+        MANUAL = "manual", "On the platform (copied by hand)"
+        PRIVATE_MESSAGE = "private_message", "Platform private message"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    class Origin(models.TextChoices):
+        DESK = "desk", "Written at the desk"
+        PLATFORM = "platform", "Written on the platform"
+
+    # Replies that count as said (or about to be said) in public: the Rule of Two.
+    COUNTED_STATUSES = (Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED)
+    # States in which the text may still change.
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED, Status.FAILED)
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="replies")
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    # The person answered (the Rule of Two counts per author and conversation).
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    text = models.TextField()
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PLATFORM)
+    contact = models.CharField(max_length=200, blank=True, help_text="Named contact (private).")
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.DESK)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    created_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # End of the cooling-off: not sent before this.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The platform's id of our reply (GBP review name + "/reply", comment id, tweet id).
+    external_id = models.CharField(max_length=300, blank=True)
+    external_url = models.URLField(max_length=1000, blank=True)
+    # When a later poll or webhook showed this reply on the platform.
+    seen_on_platform_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="The platform's reason, when it failed.")
+    retryable = models.BooleanField(default=False)
+    # Guard results of the current text (codes, phrases, offsets), shown on the page.
+    problems = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True)
+    contains_personal_data = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "author", "status"], name="reply_rule_of_two_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply {self.pk} to mention {self.mention_id} ({self.status})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+
+class OutboxItem(models.Model):
+    """Something to do on a platform (publish a reply, delete our reply, hide a comment),
+    written in the same transaction as the change that causes it and claimed by one
+    worker at a time (inbox.publishing)."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Publish reply"
+        DELETE = "delete", "Delete our reply"
+        HIDE = "hide", "Hide comment"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reply = models.ForeignKey(
+        Reply, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="outbox")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not before (end of a cooling-off, or a retry's back-off). NULL once done.
+    due_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim; stale after the task timeout (a worker killed mid-call).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # One pending item per (reply, action): a double click queues one publish.
+            models.UniqueConstraint(
+                fields=["reply", "action"],
+                condition=models.Q(done_at__isnull=True),
+                name="uniq_outbox_pending",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="outbox_due_idx",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+
+class ReplyPresence(models.Model):
+    """Who has the reply box open on a mention; expires by itself when the heartbeat stops."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    label = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mention", "user"], name="uniq_reply_presence")
+        ]
+
+
+class ChannelSwitch(models.Model):
+    """The conversation moved private (after the public answer): where, and with whom."""
+
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="switches"
+    )
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="switches")
+    channel = models.CharField(max_length=16, choices=Reply.Channel.choices)
+    contact = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -187,6 +187,59 @@ class _JsonClient:
             )
         return data
 
+    def _send_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A write (PUT/POST/DELETE). Failures as in _get_json; an empty 2xx body is {}.
+
+        A timeout is retryable, but the platform may have done the write before the
+        answer was lost: callers that must not write twice read back before retrying
+        (inbox.publishing)."""
+        try:
+            response = self._http.request(method, path, json=json_body, params=params)
+            body = response.content[: MAX_JSON_BYTES + 1]
+            if len(body) > MAX_JSON_BYTES:
+                raise PlatformError(
+                    f"response is larger than {MAX_JSON_BYTES:,} bytes",
+                    retryable=False,
+                    platform=self.platform,
+                )
+            self._check(response, body)
+        except httpx.TimeoutException:
+            raise PlatformError(
+                f"{self.platform} timed out", retryable=True, platform=self.platform
+            ) from None
+        except httpx.RequestError as exc:
+            raise PlatformError(
+                f"{self.platform} unreachable: {type(exc).__name__}",
+                retryable=True,
+                platform=self.platform,
+            ) from None
+        if not body.strip():
+            return {}
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise PlatformError(
+                f"{self.platform} answered with invalid JSON",
+                retryable=True,
+                platform=self.platform,
+            ) from None
+        if isinstance(data, bool):  # Graph answers {"success": true}, or a bare true
+            return {"success": data}
+        if not isinstance(data, dict):
+            raise PlatformError(
+                f"{self.platform} answered with a JSON {type(data).__name__}, not an object",
+                retryable=False,
+                platform=self.platform,
+            )
+        return data
+
 
 def _segment(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
@@ -230,6 +283,23 @@ class GoogleClient(_JsonClient):
         path = "/".join(quote(p, safe="") for p in location_name.split("/")) + "/reviews"
         return self._get_json(path, params)
 
+    @staticmethod
+    def _review_path(review_name: str) -> str:
+        if not isinstance(review_name, str) or not REVIEW_NAME_RE.match(review_name):
+            raise ValueError("review_name must be accounts/{a}/locations/{l}/reviews/{r}")
+        return "/".join(quote(p, safe="") for p in review_name.split("/"))
+
+    def put_reply(self, review_name: str, comment: str) -> dict[str, Any]:
+        """PUT /v4/{review}/reply {"comment"} -> ReviewReply {comment, updateTime}.
+        Creates the owner's reply, or replaces it: a review has at most one."""
+        return self._send_json(
+            "PUT", self._review_path(review_name) + "/reply", json_body={"comment": comment}
+        )
+
+    def delete_reply(self, review_name: str) -> dict[str, Any]:
+        """DELETE /v4/{review}/reply -> {} (the owner's reply is gone)."""
+        return self._send_json("DELETE", self._review_path(review_name) + "/reply")
+
 
 # Pinned: an unversioned Graph call runs on the app's oldest available version.
 GRAPH_API_VERSION = "v25.0"
@@ -259,24 +329,9 @@ def _graph_id(value: str, what: str) -> str:
     return value
 
 
-class InstagramClient(_JsonClient):
-    """Instagram Graph API (Facebook Login), reads of @mentions of a business account.
-
-    developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/
-    mentioned_comment and .../mentioned_media: a `mentions` webhook names a comment or
-    media by id only; these field expansions on the IG user are the documented way to read
-    it (the comment node itself may only be read by the comment's author). `token` is the
-    Page (or user) access token of the page the Instagram account is linked to; it is sent
-    as a Bearer header so it never appears in a URL.
-    """
-
-    platform = "instagram"
-    # `username` is not in mentioned_comment's own field table, but it is an IG Comment
-    # field and the comment returned is one; the parser treats it as optional. Should the
-    # Graph API refuse it, the documented fields alone are asked for (see below).
-    COMMENT_FIELDS = "id,text,timestamp,username,like_count,media{id,permalink}"
-    DOCUMENTED_COMMENT_FIELDS = "id,text,timestamp,like_count,media{id,permalink}"
-    MEDIA_FIELDS = "id,caption,timestamp,username,permalink,media_type"
+class _GraphClient(_JsonClient):
+    """Graph API writes shared by Facebook Pages and Instagram: answers, deletes, hides.
+    Errors Meta documents as temporary are retryable whatever their HTTP status."""
 
     def __init__(
         self,
@@ -295,6 +350,93 @@ class InstagramClient(_JsonClient):
                 exc.retryable = True
                 exc.retry_after = _retry_after(response)
             raise
+
+    def delete_object(self, object_id: str) -> dict[str, Any]:
+        """DELETE /{comment-id} -> {"success": true}."""
+        return self._send_json("DELETE", _graph_id(object_id, "object_id"))
+
+
+class FacebookClient(_GraphClient):
+    """Facebook Page comments (developers.facebook.com/docs/graph-api/reference/comment):
+    `token` is the Page access token (pages_manage_engagement for replies and hiding)."""
+
+    platform = "facebook"
+    REPLY_FIELDS = "id,message,from{id,name},created_time"
+
+    def comment_reply(self, object_id: str, message: str) -> dict[str, Any]:
+        """POST /{object-id}/comments {message} -> {"id": the new comment's id}. The
+        object is the comment answered (a reply in its thread) or the post or rating."""
+        return self._send_json(
+            "POST", f"{_graph_id(object_id, 'object_id')}/comments", json_body={"message": message}
+        )
+
+    def comment_replies(self, object_id: str) -> dict[str, Any]:
+        """GET /{object-id}/comments -> {"data": [{id, message, from{id,name}, ...}]},
+        newest first: the read-back before a publish is tried again."""
+        return self._get_json(
+            f"{_graph_id(object_id, 'object_id')}/comments",
+            {"fields": self.REPLY_FIELDS, "order": "reverse_chronological", "limit": 100},
+        )
+
+    def comment_hide(self, comment_id: str) -> dict[str, Any]:
+        """POST /{comment-id} {is_hidden: true}: hidden from everyone but its author and
+        their friends (not deleted)."""
+        return self._send_json(
+            "POST", _graph_id(comment_id, "comment_id"), json_body={"is_hidden": True}
+        )
+
+    def private_reply(self, page_id: str, comment_id: str, message: str) -> dict[str, Any]:
+        """POST /{page-id}/messages {recipient: {comment_id}, message: {text}} -> {recipient_id,
+        message_id}: Meta's private reply to a comment (once per comment, within 7 days)."""
+        return self._send_json(
+            "POST",
+            f"{_graph_id(page_id, 'page_id')}/messages",
+            json_body={
+                "recipient": {"comment_id": _graph_id(comment_id, "comment_id")},
+                "message": {"text": message},
+            },
+        )
+
+
+class InstagramClient(_GraphClient):
+    """Instagram Graph API (Facebook Login), reads of @mentions of a business account.
+
+    developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/
+    mentioned_comment and .../mentioned_media: a `mentions` webhook names a comment or
+    media by id only; these field expansions on the IG user are the documented way to read
+    it (the comment node itself may only be read by the comment's author). `token` is the
+    Page (or user) access token of the page the Instagram account is linked to; it is sent
+    as a Bearer header so it never appears in a URL.
+    """
+
+    platform = "instagram"
+    # `username` is not in mentioned_comment's own field table, but it is an IG Comment
+    # field and the comment returned is one; the parser treats it as optional. Should the
+    # Graph API refuse it, the documented fields alone are asked for (see below).
+    COMMENT_FIELDS = "id,text,timestamp,username,like_count,media{id,permalink}"
+    DOCUMENTED_COMMENT_FIELDS = "id,text,timestamp,like_count,media{id,permalink}"
+    MEDIA_FIELDS = "id,caption,timestamp,username,permalink,media_type"
+
+    def comment_reply(self, comment_id: str, message: str) -> dict[str, Any]:
+        """POST /{ig-comment-id}/replies {message} -> {"id"}."""
+        return self._send_json(
+            "POST",
+            f"{_graph_id(comment_id, 'comment_id')}/replies",
+            json_body={"message": message},
+        )
+
+    def comment_replies(self, comment_id: str) -> dict[str, Any]:
+        """GET /{ig-comment-id}/replies -> {"data": [{id, text, username, timestamp}]}."""
+        return self._get_json(
+            f"{_graph_id(comment_id, 'comment_id')}/replies",
+            {"fields": "id,text,username,timestamp"},
+        )
+
+    def comment_hide(self, comment_id: str) -> dict[str, Any]:
+        """POST /{ig-comment-id} {hide: true}."""
+        return self._send_json(
+            "POST", _graph_id(comment_id, "comment_id"), json_body={"hide": True}
+        )
 
     def mentioned_comment(self, ig_user_id: str, comment_id: str) -> dict[str, Any]:
         """GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...} ->
@@ -399,6 +541,30 @@ class XClient(_JsonClient):
         if next_token:
             params["next_token"] = next_token
         return self._get_json("tweets/search/recent", params)
+
+    def tweet_reply(self, text: str, in_reply_to_tweet_id: str) -> dict[str, Any]:
+        """POST /2/tweets {text, reply: {in_reply_to_tweet_id}} -> {"data": {id, text}}.
+        Needs a user-context token of the practice's account (tweet.write)."""
+        return self._send_json(
+            "POST",
+            "tweets",
+            json_body={
+                "text": text,
+                "reply": {"in_reply_to_tweet_id": _segment(in_reply_to_tweet_id, "tweet id")},
+            },
+        )
+
+    def user_tweets(self, user_id: str) -> dict[str, Any]:
+        """GET /2/users/{id}/tweets: the account's latest tweets with what they answer
+        (the read-back before a reply is tried again)."""
+        return self._get_json(
+            f"users/{_segment(user_id, 'user_id')}/tweets",
+            {"max_results": 20, "tweet.fields": "created_at,referenced_tweets,conversation_id"},
+        )
+
+    def tweet_delete(self, tweet_id: str) -> dict[str, Any]:
+        """DELETE /2/tweets/{id} -> {"data": {"deleted": true}}."""
+        return self._send_json("DELETE", f"tweets/{_segment(tweet_id, 'tweet id')}")
 
 
 @dataclasses.dataclass(frozen=True)
