@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from inbox import services
+from inbox import publishing, services
 from inbox.models import Alert, Mention
 from inbox.pipeline import accept, alerts
 from inbox.selectors import OPEN_STATUSES
@@ -70,11 +70,20 @@ def alert_emails_sweep() -> dict[str, int]:
     return alerts.alert_emails_resend_due()
 
 
+def outbox_sweep() -> int:
+    """Replies whose cooling-off has ended, retries whose back-off has passed, and claims
+    of workers that died mid-publish: queue them (inbox.publishing)."""
+    return publishing.outbox_due_send()
+
+
 def deadline_and_alert_sweep() -> dict[str, int]:
-    """The once-a-minute "deadline sweep" schedule: deadlines, then unsent alert emails.
-    One fan-out for both, not a schedule (and a task per practice) each."""
+    """The once-a-minute "deadline sweep" schedule: deadlines, unsent alert emails, and
+    the reply outbox. One fan-out for all, not a schedule (and a task per practice) each."""
     try:
         deadlines = deadline_sweep()
-    finally:  # an error in one must not stop the other
-        alerts = alert_emails_sweep()
-    return {**deadlines, **alerts}
+    finally:  # an error in one must not stop the others
+        try:
+            alerts = alert_emails_sweep()
+        finally:
+            outbox = outbox_sweep()
+    return {**deadlines, **alerts, "outbox": outbox}

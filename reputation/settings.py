@@ -252,6 +252,10 @@ GOOGLE_API_TOKEN = env_str("GOOGLE_API_TOKEN", "")
 YELP_API_KEY = env_str("YELP_API_KEY", "")
 TRIPADVISOR_API_KEY = env_str("TRIPADVISOR_API_KEY", "")
 X_BEARER_TOKEN = env_str("X_BEARER_TOKEN", "")
+# Where the platform APIs are (tests and staging point them at a fake server).
+GOOGLE_API_BASE = env_str("GOOGLE_API_BASE", "https://mybusiness.googleapis.com/v4/")
+GRAPH_API_BASE = env_str("GRAPH_API_BASE", "https://graph.facebook.com/v25.0/")
+X_API_BASE = env_str("X_API_BASE", "https://api.x.com/2/")
 # Feeds are fetched only from public addresses (SSRF guard). `true` turns that off, for
 # development against a feed on localhost or the LAN; never in production.
 FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)

@@ -12,6 +12,7 @@ from inbox.models import InboxSettings, Mention, SocialAccount
 from inbox.pipeline import deadlines
 from inbox.pipeline.alerts import threat_alert_raise
 from inbox.platforms.base import NormalisedMention
+from inbox.replies import reply_seen_on_platform
 from reputation.core.events import event_emit
 
 # Imported history older than this gets no response deadline: nobody can answer a
@@ -129,6 +130,26 @@ def after_insert(mentions: list[Mention]) -> None:
                 external_id=mention.parent_external_id,
                 first_response_at__isnull=True,
             ).update(first_response_at=mention.posted_at, status=Mention.Status.ANSWERED)
-        elif mention.category == Mention.Category.THREAT and mention.due_at is not None:
+            # The practice's reply on the platform: ours from the desk (matched, not a
+            # second reply), or one staff wrote there (recorded; counts for the Rule of Two).
+            parent = Mention.objects.filter(
+                platform=mention.platform, external_id=mention.parent_external_id
+            ).first()
+            if parent is not None:
+                reply_seen_on_platform(
+                    mention=parent,
+                    text=mention.text,
+                    at=mention.posted_at,
+                    external_id=mention.external_id,
+                )
+        elif mention.owner_reply_text:  # arrived already answered (a GBP reviewReply)
+            reply_seen_on_platform(
+                mention=mention, text=mention.owner_reply_text, at=mention.owner_reply_at
+            )
+        if (
+            not mention.from_owner
+            and mention.category == Mention.Category.THREAT
+            and mention.due_at is not None
+        ):
             # Threats alert at once; imported history (no deadline) does not page anyone.
             threat_raised(mention)

@@ -31,6 +31,7 @@ from inbox.models import (
 from inbox.pipeline import analyse, route
 from inbox.pipeline.listen import Listener, ListeningMatch
 from inbox.platforms.base import NormalisedMention, Platform
+from inbox.replies import reply_seen_on_platform
 from inbox.services import inbox_settings_get
 from reputation.analysis import Analysis
 from reputation.audit.models import AuditEvent
@@ -475,6 +476,8 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             Mention.objects.filter(pk=mention.pk).update(**changes)
             if "status" in changes:
                 audit_record(action="mention.answered_on_platform", obj=mention)
+            # Ours (published from the desk) is matched; one written there is recorded.
+            reply_seen_on_platform(mention=mention, text=nm.owner_reply_text, at=nm.owner_reply_at)
             return "updated"
         return "duplicate"
     if (
@@ -519,6 +522,8 @@ def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestConte
             )
         changes.update(route.answered_on_platform(locked, nm))
         Mention.objects.filter(pk=locked.pk).update(**changes)
+        if nm.owner_reply_text and nm.owner_reply_text != locked.owner_reply_text:
+            reply_seen_on_platform(mention=locked, text=nm.owner_reply_text, at=nm.owner_reply_at)
         audit_record(
             action="mention.edited_on_platform",
             obj=locked,

@@ -541,7 +541,7 @@ def test_the_deadline_schedule_also_sweeps_alert_emails(cast, tenant, threat, sm
     with tenant(cast.alpha):
         Alert.objects.filter(pk=alert.pk).update(retry_at=later(-1))
         result = deadline_and_alert_sweep()
-    assert result == {"reminded": 0, "overdue": 0, "resent": 1, "undelivered": 0}
+    assert result == {"reminded": 0, "overdue": 0, "resent": 1, "undelivered": 0, "outbox": 0}
 
     call_command("setup_schedules", verbosity=0)
     deadline = Schedule.objects.get(name="deadline sweep")
