@@ -23,6 +23,7 @@ from inbox import guards
 from inbox.models import ChannelSwitch, Conversation, Mention, OutboxItem, Reply, ReplyPresence
 from inbox.platforms.base import Platform
 from inbox.publishing import API_PLATFORMS, outbox_close, outbox_write, reply_published, same_text
+from inbox.selectors import presence_others
 from inbox.services import inbox_settings_get
 from reputation.audit.services import audit_record
 from tenants.selectors import current_practice, practice_role_for, role_at_least
@@ -605,14 +606,6 @@ def presence_touch(*, mention: Mention, user: Any, active: bool = True) -> None:
             "expires_at": timezone.now() + PRESENCE_TTL,
         },
     )
-
-
-def presence_others(mention: Mention, actor: Any) -> list[str]:
-    """Who else has the reply box open on this mention now."""
-    others = ReplyPresence.objects.filter(mention=mention, expires_at__gt=timezone.now())
-    if _user(actor) is not None:
-        others = others.exclude(user=actor)
-    return list(others.order_by("label").values_list("label", flat=True))
 
 
 def _collision_check(mention: Mention, actor: Any, *, confirm: bool) -> None:

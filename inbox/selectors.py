@@ -8,7 +8,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from inbox.models import Alert, Mention, SocialAccount
+from inbox.models import (
+    Alert,
+    ChannelSwitch,
+    Mention,
+    OutboxItem,
+    Reply,
+    ReplyPresence,
+    SocialAccount,
+)
 
 OPEN_STATUSES = Mention.OPEN_STATUSES
 # Values of the generated column Mention.pin (open threat, open possible threat).
@@ -81,3 +89,69 @@ def practice_overview(*, practices: Iterable) -> list[dict]:
         with schema_context(practice.schema_name):
             rows.append({"practice": practice, **inbox_counts()})
     return rows
+
+
+# ---------------------------------------------------------------- answering
+
+
+def presence_others(mention: Mention, actor) -> list[str]:
+    """Who else has the reply box open on this mention now (unexpired heartbeats)."""
+    others = ReplyPresence.objects.filter(mention=mention, expires_at__gt=timezone.now())
+    if getattr(actor, "pk", None) and hasattr(actor, "email"):
+        others = others.exclude(user=actor)
+    return list(others.order_by("label").values_list("label", flat=True))
+
+
+def mention_answering(mention: Mention, *, user) -> dict:
+    """What the mention page shows about answering it: the whole conversation in order
+    (the person's posts and the practice's replies), the replies still being worked on,
+    the switches to private channels, who else is replying, and the Rule of Two count."""
+    if mention.conversation_id:
+        posts = list(
+            Mention.objects.filter(conversation_id=mention.conversation_id)
+            .select_related("author")
+            .order_by("posted_at", "id")
+        )
+        reply_rows = Reply.objects.filter(
+            Q(conversation_id=mention.conversation_id) | Q(mention=mention)
+        )
+    else:
+        posts = [mention]
+        reply_rows = Reply.objects.filter(mention=mention)
+    all_replies = list(reply_rows.order_by("created_at", "id"))
+    timeline = [{"kind": "post", "at": p.posted_at, "item": p} for p in posts if not p.from_owner]
+    # The practice's own posts on the platform show as its replies (a Reply row records
+    # each; the from_owner mention itself is not repeated).
+    timeline += [
+        {"kind": "reply", "at": r.published_at or r.created_at, "item": r}
+        for r in all_replies
+        if r.status not in (Reply.Status.DRAFT, Reply.Status.CANCELLED)
+    ]
+    timeline.sort(key=lambda e: e["at"])
+    public_count = sum(
+        1
+        for r in all_replies
+        if r.visibility == Reply.Visibility.PUBLIC
+        and r.status in Reply.COUNTED_STATUSES
+        and (r.author_id == mention.author_id or r.mention_id == mention.pk)
+    )
+    working = [
+        r
+        for r in all_replies
+        if r.mention_id == mention.pk and r.status in (*Reply.EDITABLE_STATUSES,)
+    ]
+    author = mention.author if mention.author_id else None
+    return {
+        "timeline": timeline,
+        "working_replies": working,
+        "public_reply_count": public_count,
+        "switches": list(
+            ChannelSwitch.objects.filter(mention=mention).select_related("created_by")
+        ),
+        "replying_now": presence_others(mention, user),
+        "do_not_engage": bool(author and author.marker in ("troll", "blocked")),
+        "hide_state": OutboxItem.objects.filter(mention=mention, action=OutboxItem.Action.HIDE)
+        .order_by("-created_at")
+        .values_list("outcome", "done_at")
+        .first(),
+    }

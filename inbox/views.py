@@ -3,14 +3,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from inbox import selectors, services
+from inbox import guards, replies, selectors, services
 from inbox.filters import MentionFilter
 from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
-from inbox.models import ListeningRule
+from inbox.models import ListeningRule, Reply
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
 
@@ -38,6 +39,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mention = selectors.mention_get(pk=pk)
     if mention is None:
         raise Http404
+    role = request.practice_role
     return render(
         request,
         "inbox/mention_detail.html",
@@ -45,8 +47,152 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mention": mention,
             "revisions": mention.revisions.all(),
             "alerts": selectors.mention_alerts(mention),
+            **selectors.mention_answering(mention, user=request.user),
+            "can_reply": role_at_least(role, "responder"),
+            "is_manager": role_at_least(role, "manager"),
+            "confirm_reply": request.GET.get("confirm", ""),
+            "openings": guards.suggested_openings(mention_text=mention.text),
         },
     )
+
+
+def _answer(request: HttpRequest, mention_pk: int, call, *, ok: str = "") -> HttpResponse:
+    """Run a reply service; a refusal comes back to the mention page as a message with
+    its code (and, for someone else replying, the way to confirm)."""
+    target = reverse("inbox:detail", args=[mention_pk])
+    try:
+        call()
+    except replies.ReplyRefused as exc:
+        messages.error(request, exc.message, extra_tags=f"refusal code-{exc.code}")
+        if exc.code == "collision" and request.POST.get("reply"):
+            return redirect(f"{target}?confirm={request.POST['reply']}#reply-box")
+        return redirect(f"{target}#reply-box")
+    if ok:
+        messages.success(request, ok)
+    return redirect(f"{target}#replies")
+
+
+@practice_member_required()
+@require_POST
+def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reply box: save a draft, or save and publish it."""
+    mention = selectors.mention_get(pk=pk)
+    if mention is None:
+        raise Http404
+    action = request.POST.get("action", "draft")
+
+    def call() -> None:
+        reply = replies.reply_draft(
+            mention=mention,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            visibility=Reply.Visibility.PUBLIC,
+        )
+        request.POST = request.POST.copy()
+        request.POST["reply"] = str(reply.pk)
+        if action == "publish":
+            replies.reply_publish(
+                reply=reply, actor=request.user, confirm_collision=bool(request.POST.get("confirm"))
+            )
+
+    return _answer(request, pk, call, ok="Published." if action == "publish" else "Draft saved.")
+
+
+@practice_member_required()
+@require_POST
+def reply_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to one reply, named by the form's `action`."""
+    reply = Reply.objects.select_related("mention").filter(pk=pk).first()
+    if reply is None:
+        raise Http404
+    post, user = request.POST, request.user
+    confirm = bool(post.get("confirm"))
+    actions = {
+        "edit": (
+            lambda: replies.reply_update(reply=reply, actor=user, text=post.get("text", "")),
+            "Saved.",
+        ),
+        "publish": (
+            lambda: replies.reply_publish(reply=reply, actor=user, confirm_collision=confirm),
+            "Publishing.",
+        ),
+        "override": (
+            lambda: replies.reply_override(
+                reply=reply, actor=user, reason=post.get("reason", ""), confirm_collision=confirm
+            ),
+            "Override recorded; publishing.",
+        ),
+        "send_now": (
+            lambda: replies.reply_send_now(reply=reply, actor=user, reason=post.get("reason", "")),
+            "Cooling-off ended by a manager.",
+        ),
+        "cancel": (lambda: replies.reply_cancel(reply=reply, actor=user), "Cancelled."),
+        "mark_posted": (
+            lambda: replies.reply_mark_posted(reply=reply, actor=user, url=post.get("url", "")),
+            "Marked posted.",
+        ),
+        "delete": (
+            lambda: replies.reply_delete(reply=reply, actor=user, reason=post.get("reason", "")),
+            "Deletion requested.",
+        ),
+    }
+    if post.get("action") not in actions:
+        messages.error(request, "Unknown action.")
+        return redirect("inbox:detail", pk=reply.mention_id)
+    call, ok = actions[post["action"]]
+    request.POST = post.copy()
+    request.POST["reply"] = str(reply.pk)
+    return _answer(request, reply.mention_id, call, ok=ok)
+
+
+@practice_member_required()
+@require_POST
+def conversation_switch(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = selectors.mention_get(pk=pk)
+    if mention is None:
+        raise Http404
+    return _answer(
+        request,
+        pk,
+        lambda: replies.conversation_switch_channel(
+            mention=mention,
+            actor=request.user,
+            channel=request.POST.get("channel", ""),
+            contact=request.POST.get("contact", ""),
+            text=request.POST.get("text", ""),
+        ),
+        ok="The switch to a private channel is recorded.",
+    )
+
+
+@practice_member_required()
+@require_POST
+def mention_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = selectors.mention_get(pk=pk)
+    if mention is None:
+        raise Http404
+    return _answer(
+        request,
+        pk,
+        lambda: replies.mention_hide(
+            mention=mention, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        ok="Hiding requested.",
+    )
+
+
+@practice_member_required()
+def reply_presence(request: HttpRequest, pk: int) -> JsonResponse:
+    """The reply box's heartbeat: POST active=1 while someone has it open (active=0 when
+    they leave); both answer who else is replying."""
+    mention = selectors.mention_get(pk=pk)
+    if mention is None:
+        raise Http404
+    if request.method == "POST" and role_at_least(request.practice_role, "responder"):
+        replies.presence_touch(
+            mention=mention, user=request.user, active=request.POST.get("active") == "1"
+        )
+    return JsonResponse({"others": replies.presence_others(mention, request.user)})
 
 
 @practice_member_required()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from inbox.models import Mention
@@ -45,3 +45,26 @@ def response_clock(mention) -> str:
         local.strftime("%H:%M, %d %b"),
         _span(left),
     )
+
+
+@register.simple_tag
+def highlighted(text: str, problems: list) -> str:
+    """The reply's text with the guards' phrases marked (blocks and warnings apart)."""
+    spans = sorted(
+        (p["start"], p["end"], p["severity"], p["code"])
+        for p in problems or ()
+        if isinstance(p, dict) and p.get("end", 0) > p.get("start", 0)
+    )
+    out, pos = [], 0
+    for start, end, severity, code in spans:
+        if start < pos or end > len(text):
+            continue  # overlapping or stale: the first one is shown
+        out.append(escape(text[pos:start]))
+        out.append(
+            format_html(
+                '<mark class="{} {}" title="{}">{}</mark>', severity, code, code, text[start:end]
+            )
+        )
+        pos = end
+    out.append(escape(text[pos:]))
+    return mark_safe("".join(str(part) for part in out))  # noqa: S308 - every part escaped
