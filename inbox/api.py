@@ -257,6 +257,16 @@ class _ReplyApi(TenantApiView):
             name = sorted(unknown)[0]
             raise PayloadError(f"Unknown field {name!r}.", field=name)
         serializer = serializer_class(data=data)
+        for name, field in serializer.fields.items():
+            # DRF turns 5 into "5" and 1 into True; a client sending the wrong type
+            # has a bug worth hearing about.
+            value = data.get(name)
+            if value is None:
+                continue
+            if isinstance(field, serializers.CharField) and not isinstance(value, str):
+                raise PayloadError(f"{name} must be a string.", field=name)
+            if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                raise PayloadError(f"{name} must be true or false.", field=name)
         if not serializer.is_valid():
             field, errors = next(iter(serializer.errors.items()))
             raise PayloadError(f"{field}: {' '.join(str(e) for e in errors)}", field=field)

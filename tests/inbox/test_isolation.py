@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from inbox.models import ListeningRule, Mention, RawPayload, SocialAccount
+from inbox.models import (
+    ListeningRule,
+    Mention,
+    RawPayload,
+    Reply,
+    ReplyPresence,
+    SocialAccount,
+)
 from tests.conftest import client_for
 
 # Routes that are not practice data: served to anyone on any host.
@@ -38,7 +45,13 @@ def _url(pattern: str, route, ids: dict) -> str:
 
 
 # Function views that only take POST (their GET is a 405 for members too).
-WRITE_ONLY = {"listening-delete"}
+WRITE_ONLY = {
+    "listening-delete",
+    "reply-create",
+    "reply-action",
+    "switch-channel",
+    "mention-hide",
+}
 
 
 def _methods(callback) -> list[str]:
@@ -63,11 +76,25 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
+        reply = Reply.objects.create(mention=mention, text="Secret of alpha's reply")
+    on_mention = ("reply-create", "switch-channel", "mention-hide", "reply-presence")
+    on_reply = (
+        "reply-action",
+        "api-reply",
+        "api-reply-publish",
+        "api-reply-override",
+        "api-reply-send-now",
+        "api-reply-cancel",
+        "api-reply-mark-posted",
+    )
     return {
         "detail": mention.pk,
         "api-raw": raw.pk,
         "listening-delete": rule.pk,
         "account-owners": account.pk,
+        "api-mention-replies": mention.pk,
+        **dict.fromkeys(on_mention, mention.pk),
+        **dict.fromkeys(on_reply, reply.pk),
     }
 
 
@@ -92,6 +119,10 @@ def test_outsiders_get_404_on_every_practice_route(
         assert b"Secret of alpha" not in response.content
     with tenant(cast.alpha):
         assert ListeningRule.objects.count() == 1  # nothing was changed by the attempts
+        assert list(Reply.objects.values_list("status", "text")) == [
+            ("draft", "Secret of alpha's reply")
+        ]
+        assert not ReplyPresence.objects.exists()
 
 
 READABLE = [(p, r) for p, r in ROUTES if "get" in _methods(r.callback) and r.name not in WRITE_ONLY]
