@@ -50,10 +50,11 @@ def mention(
     kind: str | None = None,
     author_key: str | None = None,
     conversation: Conversation | None = None,
+    acct: SocialAccount | None = None,
     **fields,
 ) -> Mention:
     n = next(_ids)
-    acct = account(platform)
+    acct = acct or account(platform)
     now = timezone.now()
     author, _ = Author.objects.get_or_create(
         platform=platform,
