@@ -12,10 +12,7 @@ written with `django_db_blocker.unblock()` (autocommit) and removed afterwards.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -27,74 +24,11 @@ from reputation.audit.models import AuditEvent
 from tenants.models import ApiKey, Practice
 from tenants.services import api_key_create
 from tests.browser import start_server
+from tests.inbox.answering import FakePlatform, mention
 from tests.test_worker import WAIT_S, Worker, _terminate, execute_committed
 
 LOCATION = "accounts/909/locations/9001"
 TEXT = "Thank you for telling us. We take every concern seriously; please call us at 22 33 44 55."
-
-
-class FakeGoogle:
-    """GET a review (with our reply once one was stored), PUT its reply. `stall`: hold
-    the PUT's answer ("after": Google has stored the reply; "before": it has not yet)."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str]] = []
-        self.replies: dict[str, str] = {}
-        self.stall = ""
-        self.release = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def _json(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the worker that asked is dead
-
-            def do_GET(self) -> None:
-                fake.requests.append(("GET", self.path))
-                name = self.path.removeprefix("/v4/").split("?")[0]
-                review = {"name": name, "reviewId": name.rsplit("/", 1)[-1], "starRating": "TWO"}
-                if name in fake.replies:
-                    review["reviewReply"] = {"comment": fake.replies[name]}
-                self._json(200, review)
-
-            def do_PUT(self) -> None:
-                fake.requests.append(("PUT", self.path))
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                name = self.path.removeprefix("/v4/").removesuffix("/reply")
-                stall = fake.stall
-                if stall == "before":
-                    fake.release.wait(WAIT_S)
-                fake.replies[name] = body["comment"]
-                if stall == "after":
-                    fake.release.wait(WAIT_S)
-                self._json(200, {"comment": body["comment"], "updateTime": "2026-12-01T10:00:00Z"})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v4/"
-
-    def count(self, method: str) -> int:
-        return sum(1 for m, _ in self.requests if m == method)
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +46,7 @@ def live(request, django_db_setup, django_db_blocker, tmp_path_factory):
         connection.set_schema_to_public()
         db_name = connection.settings_dict["NAME"]
     request.addfinalizer(lambda: _cleanup(django_db_blocker, alpha, key))
-    fake = FakeGoogle()
+    fake = FakePlatform()
     request.addfinalizer(fake.close)
     server = start_server(extra_env={"DJANGO_SETTINGS_MODULE": "reputation.settings"})
     request.addfinalizer(lambda: _terminate(server.process))
@@ -259,6 +193,4 @@ def test_a_worker_killed_mid_publish_publishes_exactly_once(live, stall):
 
 
 def _mention() -> Mention:
-    from tests.inbox.answering import mention
-
     return mention("google", acct=SocialAccount.objects.get(external_id=LOCATION))
