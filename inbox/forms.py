@@ -25,8 +25,12 @@ class InboxSettingsForm(forms.ModelForm):
             "business_day_start",
             "business_day_end",
             "business_weekdays",
+            "cooling_off_minutes",
+            "strong_negative_threshold",
         ]
         labels = {
+            "cooling_off_minutes": "Cooling-off before a reply to a hostile post is sent (minutes)",
+            "strong_negative_threshold": "Strongly negative: sentiment at or below (−1 to 0)",
             "threat_minutes": "Threat: first response within (minutes)",
             "complaint_minutes": "Complaint (minutes)",
             "question_minutes": "Question (minutes)",
@@ -35,6 +39,12 @@ class InboxSettingsForm(forms.ModelForm):
             "reminder_minutes_before": "Remind the assignee this many minutes before",
             "business_hours_only": "Count business hours only (threats are always immediate)",
         }
+
+    def clean_strong_negative_threshold(self) -> float:
+        value = self.cleaned_data["strong_negative_threshold"]
+        if not -1.0 <= value <= 0.0:
+            raise forms.ValidationError("Between −1 (only the most negative) and 0.")
+        return value
 
     def clean_business_weekdays(self) -> str:
         raw = self.cleaned_data["business_weekdays"]
