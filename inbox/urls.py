@@ -1,11 +1,18 @@
 from django.urls import path
 
-from inbox import views
+from inbox import views, views_work
 
 app_name = "inbox"
 urlpatterns = [
-    path("", views.inbox_list, name="list"),
+    path("", views_work.inbox_list, name="list"),
+    path("bulk/", views_work.inbox_bulk, name="bulk"),
     path("<int:pk>/", views.mention_detail, name="detail"),
+    path("<int:pk>/close/", views_work.mention_close, name="close"),
+    path("<int:pk>/tasks/", views_work.task_add, name="task-add"),
+    path("tasks/", views_work.task_list, name="tasks"),
+    path("tasks/<int:pk>/done/", views_work.task_complete, name="task-done"),
+    path("authors/<int:pk>/", views_work.author_detail, name="author"),
+    path("authors/<int:pk>/action/", views_work.author_action, name="author-action"),
     path("accounts/", views.account_list, name="accounts"),
     path("accounts/<int:pk>/owners/", views.account_owners, name="account-owners"),
     path("listening/", views.listening_rules, name="listening"),

@@ -2,35 +2,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from inbox import selectors, services
-from inbox.filters import MentionFilter
 from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
-from inbox.models import ListeningRule
+from inbox.models import ListeningRule, Mention
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
-
-
-@practice_member_required()
-def inbox_list(request: HttpRequest) -> HttpResponse:
-    filterset = MentionFilter(request.GET, queryset=selectors.mention_list())
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "inbox/inbox.html",
-        {
-            "page": page,
-            "filter": filterset,
-            "counts": selectors.inbox_counts(),
-            "undelivered_alerts": selectors.threat_alerts_undelivered(),
-            "history_count": selectors.mention_history_count(),
-            "failing_accounts": selectors.account_failing_list().count(),
-        },
-    )
 
 
 @practice_member_required()
@@ -43,8 +23,12 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inbox/mention_detail.html",
         {
             "mention": mention,
-            "revisions": mention.revisions.all(),
+            "revisions": list(mention.revisions.all()),
             "alerts": selectors.mention_alerts(mention),
+            "tasks": mention.tasks.select_related("owner").order_by("done_at", "due_at"),
+            "people": practice_people(practice=request.practice),
+            "outcomes": Mention.Outcome.choices,
+            "can_work": role_at_least(request.practice_role, "responder"),
         },
     )
 

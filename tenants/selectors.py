@@ -92,3 +92,19 @@ def practice_people(*, practice: Practice):
         .distinct()
         .order_by("full_name", "email")
     )
+
+
+# An API key acts as an integration with a responder's rights (it may read, push, assign
+# and close), never as a manager: overrides need a person.
+API_KEY_ROLE = "responder"
+
+
+def actor_role(actor: object, practice: Practice) -> str | None:
+    """The role of whoever acts (a user, an API key's principal, or None for the system)."""
+    if actor is None:
+        return "owner"  # the system itself (pipeline, sweeps)
+    if getattr(actor, "key", None) is not None and not isinstance(actor, User):
+        return API_KEY_ROLE if actor.key.practice_id == practice.pk else None
+    if isinstance(actor, User):
+        return practice_role_for(user=actor, practice=practice)
+    return None

@@ -45,3 +45,17 @@ def response_clock(mention) -> str:
         local.strftime("%H:%M, %d %b"),
         _span(left),
     )
+
+
+@register.filter
+def get_item(mapping: dict, key: str):  # noqa: ANN201
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def replace_sort(querystring: str, sort: str) -> str:
+    """The same filters, another sort order (cursor dropped: it belongs to the old order)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    params = [(k, v) for k, v in parse_qsl(querystring) if k not in ("sort", "cursor")]
+    return urlencode([*params, ("sort", sort)])

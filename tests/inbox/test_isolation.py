@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from inbox.models import ListeningRule, Mention, RawPayload, SocialAccount
+from inbox.models import Author, ListeningRule, Mention, RawPayload, SocialAccount, Task
 from tests.conftest import client_for
 
 # Routes that are not practice data: served to anyone on any host.
@@ -38,7 +38,7 @@ def _url(pattern: str, route, ids: dict) -> str:
 
 
 # Function views that only take POST (their GET is a 405 for members too).
-WRITE_ONLY = {"listening-delete"}
+WRITE_ONLY = {"listening-delete", "bulk", "close", "task-add", "task-done", "author-action"}
 
 
 def _methods(callback) -> list[str]:
@@ -63,8 +63,18 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
+        author = Author.objects.create(platform="google", key="u-1", name="Secret of alpha")
+        Mention.objects.filter(pk=mention.pk).update(author=author)
+        task = Task.objects.create(
+            mention=mention, title="Secret of alpha", owner=cast.alice, due_at=mention.posted_at
+        )
     return {
         "detail": mention.pk,
+        "close": mention.pk,
+        "task-add": mention.pk,
+        "task-done": task.pk,
+        "author": author.pk,
+        "author-action": author.pk,
         "api-raw": raw.pk,
         "listening-delete": rule.pk,
         "account-owners": account.pk,
