@@ -59,3 +59,14 @@ def replace_sort(querystring: str, sort: str) -> str:
 
     params = [(k, v) for k, v in parse_qsl(querystring) if k not in ("sort", "cursor")]
     return urlencode([*params, ("sort", sort)])
+
+
+@register.simple_tag
+def stars(rating: int | None) -> str:
+    """★★★☆☆ for 3 of 5 (the same markup as inbox/_stars.html, without an include per row)."""
+    if not rating:
+        return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant
+    filled = max(0, min(5, int(rating)))
+    return format_html(
+        '<span class="stars" title="{} of 5">{}</span>', filled, "★" * filled + "☆" * (5 - filled)
+    )
