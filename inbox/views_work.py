@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -76,6 +77,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
             "undelivered_alerts": selectors.threat_alerts_undelivered(),
             "history_count": selectors.mention_history_count(),
             "failing_accounts": selectors.account_failing_list().count(),
+            "poll_seconds": settings.INBOX_POLL_SECONDS,
         },
     )
 
@@ -101,6 +103,7 @@ def _new_rows(request: HttpRequest, filterset: MentionFilter, sort: str) -> Http
             "new": True,
             "can_work": role_at_least(request.practice_role, "responder"),
             "poll_qs": urlencode({**kept, "partial": "new", "after": rows[0].pk}),
+            "poll_seconds": settings.INBOX_POLL_SECONDS,
         },
     )
 

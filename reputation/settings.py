@@ -264,3 +264,6 @@ DOMAIN_EVENT_HANDLERS: dict[str, list[str]] = {
     "mention.threat": [],
     "mention.removed_on_platform": [],
 }
+
+# How often an open inbox page asks for new mentions (seconds).
+INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 20)
