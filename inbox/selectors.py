@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from inbox.models import Alert, Author, Mention, SocialAccount, Task
+from inbox.models import Alert, Author, Mention, RawPayload, SocialAccount, Task
 
 OPEN_STATUSES = Mention.OPEN_STATUSES
 # Values of the generated column Mention.pin (open threat, open possible threat).
@@ -275,3 +275,16 @@ def author_merge_candidates(author: Author) -> list[Author]:
         .exclude(merged_into=author)
         .order_by("platform", "pk")[:20]
     )
+
+
+def raw_payloads_failed() -> QuerySet[RawPayload]:
+    """Payloads that failed: their mentions are not in the inbox. Those still being
+    retried by themselves have a next attempt time."""
+    return RawPayload.objects.filter(status=RawPayload.Status.FAILED).order_by("-received_at")
+
+
+def sources_failing_count() -> Count:
+    """The header's "Sources" badge: failed payloads plus accounts whose polling fails."""
+    failed = count_bounded(raw_payloads_failed(), bound=99)
+    accounts = account_failing_list().count()
+    return Count(int(failed) + accounts, more=failed.more)

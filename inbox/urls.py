@@ -14,6 +14,7 @@ urlpatterns = [
     path("authors/<int:pk>/", views_work.author_detail, name="author"),
     path("authors/<int:pk>/action/", views_work.author_action, name="author-action"),
     path("accounts/", views.account_list, name="accounts"),
+    path("sources/", views.sources, name="sources"),
     path("accounts/<int:pk>/owners/", views.account_owners, name="account-owners"),
     path("listening/", views.listening_rules, name="listening"),
     path("listening/<int:pk>/delete/", views.listening_rule_delete, name="listening-delete"),

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from inbox import selectors, services
 from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
 from inbox.models import ListeningRule, Mention
+from inbox.pipeline import accept
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
 
@@ -113,3 +114,30 @@ def account_owners(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Saved: new mentions on {account.display_name} go to the owner.")
         return redirect("inbox:accounts")
     return render(request, "inbox/account_owners.html", {"account": account, "form": form})
+
+
+@practice_member_required()
+def sources(request: HttpRequest) -> HttpResponse:
+    """Nothing fails out of sight: accounts whose polling fails and payloads that failed,
+    each with its reason, what to do, and a retry."""
+    if request.method == "POST":
+        if not role_at_least(request.practice_role, "responder"):
+            raise Http404
+        raw = selectors.raw_payloads_failed().filter(pk=request.POST.get("raw") or 0).first()
+        if raw is None:
+            raise Http404
+        raw = accept.raw_payload_reprocess(raw=raw, actor=request.user)
+        if raw.status == raw.Status.PROCESSED:
+            messages.success(request, f"Payload {raw.pk} processed: {raw.mentions_created} new.")
+        else:
+            messages.error(request, f"Payload {raw.pk} failed again: {raw.error[:300]}")
+        return redirect("inbox:sources")
+    return render(
+        request,
+        "inbox/sources.html",
+        {
+            "failing_accounts": selectors.account_failing_list().select_related("owner"),
+            "failed": selectors.raw_payloads_failed()[:100],
+            "can_retry": role_at_least(request.practice_role, "responder"),
+        },
+    )

@@ -35,14 +35,14 @@ def response_clock(mention) -> str:
     if left.total_seconds() < 0:
         return format_html(
             '<span class="clock overdue" title="due {}">overdue by {}</span>',
-            local.strftime("%H:%M, %d %b"),
+            local.strftime("%H:%M %Z, %d %b"),
             _span(left),
         )
     css = "clock soon" if left <= dt.timedelta(minutes=15) else "clock"
     return format_html(
         '<span class="{}" title="due {}">due in {}</span>',
         css,
-        local.strftime("%H:%M, %d %b"),
+        local.strftime("%H:%M %Z, %d %b"),
         _span(left),
     )
 
