@@ -285,6 +285,13 @@ def raw_payloads_failed() -> QuerySet[RawPayload]:
 
 def sources_failing_count() -> Count:
     """The header's "Sources" badge: failed payloads plus accounts whose polling fails."""
-    failed = count_bounded(raw_payloads_failed(), bound=99)
-    accounts = account_failing_list().count()
-    return Count(int(failed) + accounts, more=failed.more)
+    # One statement: this runs on every page of the practice.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM inbox_rawpayload"
+            "  WHERE status = 'failed' LIMIT 100) AS f),"
+            " (SELECT count(*) FROM inbox_socialaccount WHERE is_active AND poll_enabled"
+            "  AND last_poll_error <> '')"
+        )
+        failed, accounts = cursor.fetchone()
+    return Count(min(failed, 99) + accounts, more=failed > 99)

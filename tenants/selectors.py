@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from tenants.models import ROLE_RANK, AgencyMembership, Membership, Practice, Role, User
+from tenants.models import ROLE_RANK, Agency, AgencyMembership, Membership, Practice, Role, User
 
 
 def practice_role_for(*, user: User, practice: Practice) -> str | None:
@@ -108,3 +108,12 @@ def actor_role(actor: object, practice: Practice) -> str | None:
     if isinstance(actor, User):
         return practice_role_for(user=actor, practice=practice)
     return None
+
+
+def agencies_for_onboarding(*, user: User) -> QuerySet[Agency]:
+    """Agencies the user may create client practices for (all, for platform admins)."""
+    if user.is_staff or user.is_superuser:
+        return Agency.objects.order_by("name")
+    return Agency.objects.filter(
+        memberships__user=user, memberships__role__in=[Role.OWNER, Role.MANAGER]
+    ).order_by("name")

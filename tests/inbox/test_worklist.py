@@ -157,7 +157,7 @@ def test_the_inbox_page_runs_a_fixed_number_of_queries(cast, tenant):
         for i in range(2, 40):
             make(f"q-{i}", assignee=cast.alice, category="threat" if i % 3 else "praise")
     assert queries() == few  # no query per row (NetBox-style N+1 guard)
-    assert few == 17, few  # pinned: a new query per page must be a deliberate change
+    assert few == 18, few  # pinned: a new query per page must be a deliberate change
 
 
 def test_new_mentions_arrive_without_a_reload(cast, tenant, inbox):
@@ -310,3 +310,18 @@ def test_the_raw_open_predicate_matches_the_models_open_statuses():
         "status IN ({})".format(", ".join(f"'{s}'" for s in Mention.OPEN_STATUSES))
         == selectors._OPEN
     )
+
+
+def test_the_sources_badge_counts_like_the_selectors(cast, tenant):
+    with tenant(cast.alpha):
+        from inbox.models import RawPayload, SocialAccount
+
+        RawPayload.objects.create(source="api:mention", platform="api", body="{}", status="failed")
+        SocialAccount.objects.create(
+            platform="feed", external_id="f1", poll_enabled=True, last_poll_error="HTTP 500"
+        )
+        assert (
+            selectors.sources_failing_count()
+            == (selectors.raw_payloads_failed().count() + selectors.account_failing_list().count())
+            == 2
+        )
