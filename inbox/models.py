@@ -5,8 +5,9 @@ because it lives in that practice's schema."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Upper
 from django.db.models.lookups import Contains
 from django.utils import timezone
 
@@ -110,6 +111,12 @@ class InboxSettings(models.Model):
     cooling_off_minutes = models.PositiveIntegerField(default=10)
     # "Strongly negative": the mention's sentiment at or below this (-1 .. 0).
     strong_negative_threshold = models.FloatField(default=-0.6)
+    # An author with this many complaints within the period is marked a professional
+    # complainer by itself (a person can still change the marker).
+    complainer_threshold = models.PositiveSmallIntegerField(default=3)
+    complainer_period_days = models.PositiveSmallIntegerField(default=90)
+    # After a resolved complaint: ask the author to update the review this many days later.
+    review_update_after_days = models.PositiveSmallIntegerField(default=3)
 
     def __str__(self) -> str:
         return "Inbox settings"
@@ -176,6 +183,13 @@ class Author(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
+    # The same person on another platform or channel, merged by hand (undone by clearing
+    # it): the author page of the person shows the history of every merged identity.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
+    # Set when the marker was set by the complaint threshold rather than by a person.
+    marker_automatic = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["platform", "key"], name="uniq_author")]
@@ -208,6 +222,16 @@ class Mention(models.Model):
         NO_REPLY = "no_reply", "No reply needed"
         # Backfilled by an import, posted long before it reached us: on record, not work.
         HISTORY = "history", "Imported history"
+
+    class Outcome(models.TextChoices):
+        """How a mention ended, chosen when it is closed."""
+
+        RESOLVED = "resolved", "Resolved"
+        NOT_CUSTOMER = "not_customer", "Not a customer"
+        TROLL = "troll", "Troll — not engaged"
+        ESCALATED = "escalated", "Escalated"
+        DUPLICATE = "duplicate", "Duplicate"
+        NO_ACTION = "no_action", "No action needed"
 
     class Category(models.TextChoices):
         THREAT = "threat", "Threat"
@@ -272,6 +296,8 @@ class Mention(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     # (Plain values in the expression below: the migration records them as literals.)
     # The inbox order's first key, computed by PostgreSQL on every write, so no code path
@@ -307,6 +333,14 @@ class Mention(models.Model):
             models.Index(fields=["-pin", "-posted_at", "-id"], name="mention_inbox_idx"),
             models.Index(fields=["status", "due_at"], name="mention_due_idx"),
             models.Index(fields=["category", "-posted_at"], name="mention_category_idx"),
+            models.Index(fields=["assignee", "-posted_at"], name="mention_assignee_idx"),
+            models.Index(
+                fields=["due_at", "id"],
+                name="mention_open_due_idx",
+                condition=models.Q(status__in=["new", "open"], first_response_at__isnull=True),
+            ),
+            # Text search (icontains) through trigrams: pg_trgm, created in migration 0009.
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="mention_text_trgm_idx"),
         ]
 
     def __str__(self) -> str:
@@ -382,6 +416,40 @@ class Alert(models.Model):
         if self.retry_at is None:
             return "undelivered"
         return "retrying" if self.send_error else "sending"
+
+
+class Task(models.Model):
+    """A next step with an owner and a due date ("call her back", "ask him to update the
+    review"), shown in "My tasks"."""
+
+    mention = models.ForeignKey(
+        Mention, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    title = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["done_at", "due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["owner", "due_at"], name="task_open_idx", condition=models.Q(done_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 # ---------------------------------------------------------------- answering

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import datetime as dt
+import json
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from inbox.models import (
     Alert,
+    Author,
     ChannelSwitch,
     Mention,
     OutboxItem,
+    RawPayload,
     Reply,
     ReplyPresence,
     SocialAccount,
+    Task,
 )
 
 OPEN_STATUSES = Mention.OPEN_STATUSES
@@ -31,6 +39,114 @@ def mention_list() -> QuerySet[Mention]:
     return Mention.objects.select_related(
         "account", "account__owner", "assignee", "author"
     ).order_by("-pin", "-posted_at", "-id")
+
+
+# Counts above this are shown as "1,000+": an exact count of a large part of a table of a
+# million mentions costs more than the page itself.
+COUNT_BOUND = 1000
+
+
+class Count(int):
+    """A count that may be bounded: `more` says there are more than the number."""
+
+    more: bool
+
+    def __new__(cls, value: int, more: bool = False) -> Count:
+        obj = super().__new__(cls, value)
+        obj.more = more
+        return obj
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+" if self.more else f"{int(self):,}"
+
+
+def count_bounded(qs: QuerySet, bound: int = COUNT_BOUND) -> Count:
+    """COUNT(*) of at most bound + 1 rows (a LIMIT subquery): as fast for a million
+    matches as for a thousand, when an index serves the filter."""
+    n = qs.order_by().values("pk")[: bound + 1].count()
+    return Count(min(n, bound), more=n > bound)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class MentionPage:
+    mentions: list[Mention]
+    next_cursor: str | None  # None on the last page
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.mentions)
+
+    def __len__(self) -> int:
+        return len(self.mentions)
+
+
+# Keyset orders: a page starts after the previous page's last row, so page 1,000 costs
+# what page 1 does (OFFSET would read and drop every row before it).
+SORTS = {
+    # Inbox order: open threats, open possible threats, then newest first.
+    "inbox": (("pin", "posted_at", "id"), "desc"),
+    # Open work with a deadline, the most urgent first.
+    "deadline": (("due_at", "id"), "asc"),
+}
+
+
+def _encode(values: list) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, fields: tuple[str, ...]) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(fields):
+            raise ValueError("wrong shape")
+        out = []
+        for field, value in zip(fields, values, strict=True):
+            if field.endswith("_at"):
+                value = dt.datetime.fromisoformat(value)
+            elif not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{field} is not a number")
+            out.append(value)
+        return out
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise BadCursor(f"Invalid cursor: {exc}") from None
+
+
+def mention_page(
+    qs: QuerySet[Mention], *, sort: str = "inbox", cursor: str = "", size: int = 50
+) -> MentionPage:
+    """One page of `qs` in the order `sort`, after `cursor` (from the previous page)."""
+    fields, direction = SORTS[sort]
+    if sort == "deadline":
+        qs = qs.filter(
+            status__in=OPEN_STATUSES, first_response_at__isnull=True, due_at__isnull=False
+        )
+    prefix = "-" if direction == "desc" else ""
+    qs = qs.order_by(*(prefix + f for f in fields))
+    if cursor:
+        values = _decode(cursor, fields)
+        columns = ", ".join(f'"inbox_mention"."{f}"' for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        op = "<" if direction == "desc" else ">"
+        # A row comparison, which PostgreSQL answers from the matching index.
+        qs = qs.extra(where=[f"({columns}) {op} ({marks})"], params=values)  # noqa: S610
+    # Keys first, from the mention table alone: with the joins of select_related the
+    # planner may sort every match instead of walking the index (its estimate for a row
+    # comparison is one row). Then the page's rows, joined, by primary key.
+    keys = list(qs.values_list("pk", *fields)[: size + 1])
+    more = len(keys) > size
+    keys = keys[:size]
+    # A fresh queryset for the rows (only the joins carried over): with the filters and
+    # the cursor's row comparison still on it, the planner may walk the index again.
+    rows_qs = qs.model.objects.filter(pk__in=[k[0] for k in keys])
+    rows_qs.query.select_related = qs.query.select_related
+    by_pk = {m.pk: m for m in rows_qs}
+    rows = [by_pk[k[0]] for k in keys if k[0] in by_pk]
+    next_cursor = _encode(list(keys[-1][1:])) if more and keys else None
+    return MentionPage(rows, next_cursor)
 
 
 def mention_get(*, pk: int) -> Mention | None:
@@ -67,18 +183,55 @@ def mention_alerts(mention: Mention) -> list[Alert]:
     return list(mention.alerts.order_by("created_at", "pk"))
 
 
-def inbox_counts() -> dict[str, int]:
-    """Open work only: imported history is not counted."""
-    now = timezone.now()
-    open_q = Q(status__in=OPEN_STATUSES)
+def _bounded_counts(predicates: dict[str, tuple[str, list]]) -> dict[str, Count]:
+    """Several bounded counts in one statement (one round trip, compiled once): each is
+    COUNT(*) over at most COUNT_BOUND + 1 rows matching its predicate."""
+    columns, params = [], []
+    for where, args in predicates.values():
+        columns.append(
+            f"(SELECT count(*) FROM (SELECT 1 FROM inbox_mention WHERE {where}"
+            f" LIMIT {COUNT_BOUND + 1}) AS b)"
+        )
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        row = cursor.fetchone()
     return {
-        "open": Mention.objects.filter(open_q).count(),
-        "overdue": Mention.objects.filter(
-            open_q, due_at__lt=now, first_response_at__isnull=True
-        ).count(),
-        "threats": Mention.objects.filter(pin=PIN_THREAT).count(),
-        "possible_threats": Mention.objects.filter(pin=PIN_POSSIBLE_THREAT).count(),
+        name: Count(min(n, COUNT_BOUND), more=n > COUNT_BOUND)
+        for name, n in zip(predicates, row, strict=True)
     }
+
+
+_OPEN = "status IN ('new', 'open')"  # Mention.OPEN_STATUSES
+
+
+def inbox_counts(*, user=None) -> dict[str, Count]:
+    """Open work only (imported history is not counted), each count bounded."""
+    predicates: dict[str, tuple[str, list]] = {
+        "open": (_OPEN, []),
+        "overdue": (
+            f"{_OPEN} AND due_at < %s AND first_response_at IS NULL",
+            [timezone.now()],
+        ),
+        "threats": ("pin = %s", [PIN_THREAT]),
+        "possible_threats": ("pin = %s", [PIN_POSSIBLE_THREAT]),
+    }
+    if user is not None:
+        predicates["mine"] = (f"{_OPEN} AND assignee_id = %s", [user.pk])
+    return _bounded_counts(predicates)
+
+
+def facet_counts() -> dict[str, dict[str, Count]]:
+    """How many mentions each status and category has (bounded), shown beside the
+    filters: one statement of indexed, bounded counts."""
+    predicates = {f"status:{v}": ("status = %s", [v]) for v in Mention.Status.values}
+    predicates |= {f"category:{v}": ("category = %s", [v]) for v in Mention.Category.values}
+    counts = _bounded_counts(predicates)
+    facets: dict[str, dict[str, Count]] = {"status": {}, "category": {}}
+    for key, count in counts.items():
+        facet, _, value = key.partition(":")
+        facets[facet][value] = count
+    return facets
 
 
 def practice_overview(*, practices: Iterable) -> list[dict]:
@@ -89,6 +242,70 @@ def practice_overview(*, practices: Iterable) -> list[dict]:
         with schema_context(practice.schema_name):
             rows.append({"practice": practice, **inbox_counts()})
     return rows
+
+
+def tasks_open_for(*, user) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(owner=user, done_at__isnull=True)
+        .select_related("mention")
+        .order_by("due_at", "id")
+    )
+
+
+def tasks_done_for(*, user) -> QuerySet[Task]:
+    since = timezone.now() - dt.timedelta(days=7)
+    return (
+        Task.objects.filter(owner=user, done_at__gte=since)
+        .select_related("mention")
+        .order_by("-done_at")[:50]
+    )
+
+
+def author_identities(person: Author) -> list[Author]:
+    """The person and every identity merged into them, the person first."""
+    return [person, *Author.objects.filter(merged_into=person).order_by("platform", "pk")]
+
+
+def author_history(person: Author) -> QuerySet[Mention]:
+    """Every mention of the person, across the identities merged into them, newest first."""
+    return (
+        Mention.objects.filter(Q(author=person) | Q(author__merged_into=person))
+        .select_related("account", "assignee")
+        .order_by("-posted_at", "-id")[:200]
+    )
+
+
+def author_merge_candidates(author: Author) -> list[Author]:
+    """Other identities that may be the same person: same name on another platform."""
+    name = (author.name or author.handle).strip()
+    if not name:
+        return []
+    return list(
+        Author.objects.filter(Q(name__iexact=name) | Q(handle__iexact=author.handle or name))
+        .exclude(pk=author.pk)
+        .exclude(merged_into=author)
+        .order_by("platform", "pk")[:20]
+    )
+
+
+def raw_payloads_failed() -> QuerySet[RawPayload]:
+    """Payloads that failed: their mentions are not in the inbox. Those still being
+    retried by themselves have a next attempt time."""
+    return RawPayload.objects.filter(status=RawPayload.Status.FAILED).order_by("-received_at")
+
+
+def sources_failing_count() -> Count:
+    """The header's "Sources" badge: failed payloads plus accounts whose polling fails."""
+    # One statement: this runs on every page of the practice.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM inbox_rawpayload"
+            "  WHERE status = 'failed' LIMIT 100) AS f),"
+            " (SELECT count(*) FROM inbox_socialaccount WHERE is_active AND poll_enabled"
+            "  AND last_poll_error <> '')"
+        )
+        failed, accounts = cursor.fetchone()
+    return Count(min(failed, 99) + accounts, more=failed > 99)
 
 
 # ---------------------------------------------------------------- answering

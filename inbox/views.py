@@ -2,36 +2,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from inbox import guards, replies, selectors, services
-from inbox.filters import MentionFilter
 from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
-from inbox.models import ListeningRule, Reply
+from inbox.models import ListeningRule, Mention, Reply
+from inbox.pipeline import accept
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
-
-
-@practice_member_required()
-def inbox_list(request: HttpRequest) -> HttpResponse:
-    filterset = MentionFilter(request.GET, queryset=selectors.mention_list())
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "inbox/inbox.html",
-        {
-            "page": page,
-            "filter": filterset,
-            "counts": selectors.inbox_counts(),
-            "undelivered_alerts": selectors.threat_alerts_undelivered(),
-            "history_count": selectors.mention_history_count(),
-            "failing_accounts": selectors.account_failing_list().count(),
-        },
-    )
 
 
 @practice_member_required()
@@ -45,13 +26,17 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inbox/mention_detail.html",
         {
             "mention": mention,
-            "revisions": mention.revisions.all(),
+            "revisions": list(mention.revisions.all()),
             "alerts": selectors.mention_alerts(mention),
             **selectors.mention_answering(mention, user=request.user),
             "can_reply": role_at_least(role, "responder"),
             "is_manager": role_at_least(role, "manager"),
             "confirm_reply": request.GET.get("confirm", ""),
             "openings": guards.suggested_openings(mention_text=mention.text),
+            "tasks": mention.tasks.select_related("owner").order_by("done_at", "due_at"),
+            "people": practice_people(practice=request.practice),
+            "outcomes": Mention.Outcome.choices,
+            "can_work": role_at_least(request.practice_role, "responder"),
         },
     )
 
@@ -275,3 +260,30 @@ def account_owners(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Saved: new mentions on {account.display_name} go to the owner.")
         return redirect("inbox:accounts")
     return render(request, "inbox/account_owners.html", {"account": account, "form": form})
+
+
+@practice_member_required()
+def sources(request: HttpRequest) -> HttpResponse:
+    """Nothing fails out of sight: accounts whose polling fails and payloads that failed,
+    each with its reason, what to do, and a retry."""
+    if request.method == "POST":
+        if not role_at_least(request.practice_role, "responder"):
+            raise Http404
+        raw = selectors.raw_payloads_failed().filter(pk=request.POST.get("raw") or 0).first()
+        if raw is None:
+            raise Http404
+        raw = accept.raw_payload_reprocess(raw=raw, actor=request.user)
+        if raw.status == raw.Status.PROCESSED:
+            messages.success(request, f"Payload {raw.pk} processed: {raw.mentions_created} new.")
+        else:
+            messages.error(request, f"Payload {raw.pk} failed again: {raw.error[:300]}")
+        return redirect("inbox:sources")
+    return render(
+        request,
+        "inbox/sources.html",
+        {
+            "failing_accounts": selectors.account_failing_list().select_related("owner"),
+            "failed": selectors.raw_payloads_failed()[:100],
+            "can_retry": role_at_least(request.practice_role, "responder"),
+        },
+    )

@@ -48,14 +48,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Development defaults of secrets: production refuses to start with any of them (see the
+# checks at the end of this file).
+DEV_SECRETS = {
+    "SECRET_KEY": "dev-only-insecure-key-change-me",
+    "META_APP_SECRET": "dev-meta-app-secret",
+    "META_VERIFY_TOKEN": "dev-meta-verify-token",
+    "GOOGLE_PUBSUB_TOKEN": "dev-google-pubsub-token",
+    "CUSTOMER_HASH_KEY": "dev-customer-hash-key",
+}
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRETS["SECRET_KEY"])
 
 # Practices live on subdomains of BASE_DOMAIN (dental.localhost). Browsers resolve
 # *.localhost to the loopback address, so this works with no DNS or /etc/hosts setup.
 BASE_DOMAIN = env_str("BASE_DOMAIN", "localhost")
-SITE_PORT = env_int("PORT", 8000)
+
+
+def _running_port() -> int:
+    """The port `make run` serves on (scripts/run.sh writes it), so commands run beside it
+    (create_api_key) print URLs that work."""
+    try:
+        return int((BASE_DIR / ".run-port").read_text().strip())
+    except (OSError, ValueError):
+        return 8000
+
+
+SITE_PORT = env_int("PORT", _running_port())
 SITE_SCHEME = env_str("SITE_SCHEME", "http")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1"])
 
@@ -68,6 +86,8 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "drf_spectacular_sidecar",
     "rest_framework",
     "drf_spectacular",
     "django_filters",
@@ -105,6 +125,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if not DEBUG:
+    # Static files from the app itself in production (collectstatic, then WhiteNoise);
+    # in development runserver serves them from the apps.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 TEMPLATES = [
     {
@@ -117,6 +144,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.practice",
+                "inbox.context_processors.sources",
             ],
         },
     },
@@ -155,10 +183,26 @@ SESSION_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS in production, settable for a deployment behind a proxy that already redirects.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
 
+# Throttles and rate limits must hold across every gunicorn worker and machine: a shared
+# cache (the database, no extra server) unless CACHE_BACKEND=locmem (one process).
+CACHE_BACKEND = env_str("CACHE_BACKEND", "locmem" if DEBUG else "db")
+if CACHE_BACKEND not in {"locmem", "db"}:
+    raise ImproperlyConfigured(f"CACHE_BACKEND must be locmem or db (got {CACHE_BACKEND!r})")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+        if CACHE_BACKEND == "locmem"
+        else "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "repdesk_cache",  # the table `createcachetable` makes (in public)
         # Tenant-aware keys: without it tenants share cache entries (django-tenants #1052).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
@@ -171,9 +215,30 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names in production: cached for ever by browsers, safe to change.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alerts@reputation-desk.local")
 # For django.core.mail.backends.filebased.EmailBackend (used by the worker tests).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".mail"))
@@ -202,6 +267,10 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Api-Key <key>` (python manage.py create_api_key).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 Q_CLUSTER = {
@@ -242,9 +311,12 @@ LOGGING = {
 REPUTATION_ANALYSER = env_str("REPUTATION_ANALYSER", "")
 
 # Platform webhooks (one URL each for the whole service; see inbox/webhooks.py).
-META_APP_SECRET = env_str("META_APP_SECRET", "dev-meta-app-secret")
-META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "dev-meta-verify-token")
-GOOGLE_PUBSUB_TOKEN = env_str("GOOGLE_PUBSUB_TOKEN", "dev-google-pubsub-token")
+META_APP_SECRET = env_str("META_APP_SECRET", DEV_SECRETS["META_APP_SECRET"])
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", DEV_SECRETS["META_VERIFY_TOKEN"])
+GOOGLE_PUBSUB_TOKEN = env_str("GOOGLE_PUBSUB_TOKEN", DEV_SECRETS["GOOGLE_PUBSUB_TOKEN"])
+# The key customer lists are hashed with (each practice's key is derived from it). Never
+# stored in the database; changing it means importing the customer lists again.
+CUSTOMER_HASH_KEY = env_str("CUSTOMER_HASH_KEY", DEV_SECRETS["CUSTOMER_HASH_KEY"])
 # Meta batches up to 1,000 changes in one POST: allow more than the API's 1 MB.
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 10_000_000)
 # Platform API credentials for polling (per-account tokens in SocialAccount.poll_state win).
@@ -267,3 +339,40 @@ DOMAIN_EVENT_HANDLERS: dict[str, list[str]] = {
     "mention.threat": [],
     "mention.removed_on_platform": [],
 }
+
+# How often an open inbox page asks for new mentions (seconds).
+INBOX_POLL_SECONDS = env_int("INBOX_POLL_SECONDS", 20)
+
+
+def _production_problems() -> list[str]:
+    """What would make a production deployment unsafe or silently broken. Production
+    fails closed: it does not start until each is fixed."""
+    problems = []
+    for name, dev_value in DEV_SECRETS.items():
+        value = globals()[name]
+        if not value or value == dev_value:
+            problems.append(
+                f"{name} is {'not set' if not value else 'the development default'}: set it"
+                f' to a long random value (e.g. `python -c "import secrets;'
+                f' print(secrets.token_urlsafe(50))"`).'
+            )
+    quiet = {"console", "locmem", "dummy", "filebased"}
+    if any(f".{kind}." in EMAIL_BACKEND for kind in quiet):
+        problems.append(
+            f"EMAIL_BACKEND is {EMAIL_BACKEND}: threat alerts would never reach anyone. Use"
+            " django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST (and EMAIL_PORT,"
+            " EMAIL_HOST_USER, EMAIL_HOST_PASSWORD)."
+        )
+    elif EMAIL_BACKEND.endswith("smtp.EmailBackend") and not EMAIL_HOST:
+        problems.append("EMAIL_HOST is not set: the mail server that sends threat alerts.")
+    if FEED_ALLOW_PRIVATE:
+        problems.append("FEED_ALLOW_PRIVATE is on: feeds could reach internal addresses.")
+    return problems
+
+
+if not DEBUG and (_problems := _production_problems()):
+    raise ImproperlyConfigured(
+        "Refusing to start with DEBUG off:\n  - "
+        + "\n  - ".join(_problems)
+        + "\nSee README, section Deploying, for every variable."
+    )

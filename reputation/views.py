@@ -8,7 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from inbox.selectors import practice_overview
-from tenants.selectors import agency_list_for_user, practice_list_for_user
+from tenants.selectors import (
+    agencies_for_onboarding,
+    agency_list_for_user,
+    practice_list_for_user,
+)
 
 
 @login_required
@@ -21,5 +25,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenants/home.html",
-        {"overview": overview, "agencies": agency_list_for_user(user=request.user)},
+        {
+            "overview": overview,
+            "agencies": agency_list_for_user(user=request.user),
+            "can_onboard": agencies_for_onboarding(user=request.user).exists(),
+        },
     )

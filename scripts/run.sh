@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 export PORT
+# Commands run beside the app (create_api_key) read the port from here.
+echo "$PORT" > .run-port
 
-$PY manage.py qcluster &
+$PY manage.py worker &
 worker=$!
 trap 'echo; echo "==> Stopping the web app and the worker"; kill $worker 2>/dev/null; wait $worker 2>/dev/null; exit 0' INT TERM
 
@@ -23,7 +25,10 @@ cat <<MSG
 
   Demo logins (password: demo-pass-2026)
     owner@fjord-dental.test      owner of Fjord Dental Clinic
+    manager@fjord-dental.test    manager at Fjord Dental Clinic
     responder@fjord-dental.test  responder at Fjord Dental Clinic
+    owner@glow.test              owner of Glow Aesthetics
+    responder@glow.test          responder at Glow Aesthetics
     agency@demo.test             Northlight Marketing: both clinics, with a switcher
     admin@demo.test              platform administrator (Django admin)
 
@@ -33,6 +38,6 @@ cat <<MSG
 MSG
 $PY manage.py runserver "127.0.0.1:$PORT" &
 web=$!
-trap 'echo; echo "==> Stopping the web app and the worker"; kill $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
+trap 'echo; echo "==> Stopping the web app and the worker"; kill $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; rm -f .run-port; exit 0' INT TERM
 wait $web
 kill $worker 2>/dev/null || true

@@ -21,3 +21,29 @@ class EmailLoginForm(AuthenticationForm):
         tenant = connection.tenant
         if tenant.schema_name != "public" and practice_role_for(user=user, practice=tenant) is None:
             raise forms.ValidationError(self.error_messages["no_access"], code="no_access")
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    from zoneinfo import available_timezones
+
+    return [(name, name) for name in sorted(available_timezones()) if "/" in name]
+
+
+class PracticeCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(
+        max_length=42, help_text="Becomes the practice's address: <slug>.<your domain>"
+    )
+    country = forms.CharField(
+        max_length=2, initial="NO", help_text="Two-letter ISO code (phone numbers' default)"
+    )
+    timezone = forms.ChoiceField(choices=_timezone_choices, initial="Europe/Oslo")
+    owner_email = forms.EmailField(help_text="Gets an email with a link to set a password")
+    agency = forms.ModelChoiceField(queryset=None, required=False, empty_label="No agency")
+
+    def __init__(self, *args, agencies, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()

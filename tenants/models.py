@@ -83,6 +83,8 @@ class Practice(TenantMixin):
         Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="clients"
     )
     timezone = models.CharField(max_length=64, default="Europe/Oslo")
+    # ISO 3166 code: the default country of phone numbers in the practice's customer list.
+    country = models.CharField(max_length=2, default="NO")
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -257,3 +259,28 @@ class TaskFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {'queued since ' + str(self.queued_at) if self.queued_at else 'idle'}"
+
+
+class OutboundEmail(models.Model):
+    """An email of the service itself (an invitation), written in the transaction that
+    causes it and sent once by a worker that claims the row (public schema: it belongs
+    to no practice until the person has joined)."""
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="email_unsent_idx", condition=models.Q(sent_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {self.to}"

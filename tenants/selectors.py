@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from tenants.models import ROLE_RANK, AgencyMembership, Membership, Practice, Role, User
+from tenants.models import ROLE_RANK, Agency, AgencyMembership, Membership, Practice, Role, User
 
 
 def practice_role_for(*, user: User, practice: Practice) -> str | None:
@@ -92,3 +92,28 @@ def practice_people(*, practice: Practice):
         .distinct()
         .order_by("full_name", "email")
     )
+
+
+# An API key acts as an integration with a responder's rights (it may read, push, assign
+# and close), never as a manager: overrides need a person.
+API_KEY_ROLE = "responder"
+
+
+def actor_role(actor: object, practice: Practice) -> str | None:
+    """The role of whoever acts (a user, an API key's principal, or None for the system)."""
+    if actor is None:
+        return "owner"  # the system itself (pipeline, sweeps)
+    if getattr(actor, "key", None) is not None and not isinstance(actor, User):
+        return API_KEY_ROLE if actor.key.practice_id == practice.pk else None
+    if isinstance(actor, User):
+        return practice_role_for(user=actor, practice=practice)
+    return None
+
+
+def agencies_for_onboarding(*, user: User) -> QuerySet[Agency]:
+    """Agencies the user may create client practices for (all, for platform admins)."""
+    if user.is_staff or user.is_superuser:
+        return Agency.objects.order_by("name")
+    return Agency.objects.filter(
+        memberships__user=user, memberships__role__in=[Role.OWNER, Role.MANAGER]
+    ).order_by("name")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +18,7 @@ from tenants.models import (
     Domain,
     LoginHandoff,
     Membership,
+    OutboundEmail,
     Practice,
     Role,
     User,
@@ -133,3 +135,137 @@ def handoff_redeem(*, token: str, practice: Practice) -> User | None:
     if claimed != 1:
         return None
     return LoginHandoff.objects.select_related("user").get(token_hash=ApiKey.hash(token)).user
+
+
+# ---------------------------------------------------------------- onboarding
+
+
+def practice_create_allowed(*, actor: User, agency: Agency | None) -> bool:
+    """Platform administrators create any practice; an agency's owners and managers
+    create practices for their own agency only."""
+    if actor.is_superuser or actor.is_staff:
+        return True
+    if agency is None:
+        return False
+    return AgencyMembership.objects.filter(
+        user=actor, agency=agency, role__in=[Role.OWNER, Role.MANAGER]
+    ).exists()
+
+
+def practice_onboard(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    owner_email: str,
+    country: str,
+    tz_name: str,
+    agency: Agency | None = None,
+) -> Practice:
+    """A practice created from the web: its schema (the template clone), its owner, and an
+    invitation to the owner to set a password, queued in the same transaction."""
+    if not practice_create_allowed(actor=actor, agency=agency):
+        raise ProvisioningError("You may not create practices for this agency.")
+    if tz_name not in available_timezones():
+        raise ProvisioningError(f"Unknown time zone {tz_name!r}.")
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise ProvisioningError("Country: a two-letter ISO code, e.g. NO or GB.")
+    with transaction.atomic():
+        practice = practice_create(slug=slug, name=name, owner_email=owner_email, agency=agency)
+        Practice.objects.filter(pk=practice.pk).update(country=country, timezone=tz_name)
+        practice.refresh_from_db()
+        owner = User.objects.get(email=owner_email.strip().lower())
+        invite_queue(user=owner, practice=practice, invited_by=actor)
+    return practice
+
+
+def invite_link(*, user: User) -> str:
+    """A single-use link to set a password: Django's token changes once the password
+    does (and on every login), so a used or stale link stops working."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from tenants.selectors import public_url
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return public_url(f"/invite/{uid}/{token}/")
+
+
+def invite_queue(*, user: User, practice: Practice, invited_by: User | None) -> OutboundEmail:
+    by = f" by {invited_by.display_name}" if invited_by else ""
+    email = OutboundEmail.objects.create(
+        to=user.email,
+        subject=f"You are invited to {practice.name} on Reputation desk",
+        body=(
+            f"Hello,\n\nYou have been invited{by} to {practice.name} on Reputation desk,"
+            " where the practice answers what people say about it online.\n\n"
+            f"Set your password here (the link works once):\n{invite_link(user=user)}\n\n"
+            "If you did not expect this, ignore this email.\n"
+        ),
+    )
+    transaction.on_commit(lambda: _email_task(email.pk))
+    return email
+
+
+def _email_task(email_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("tenants.services.outbound_email_send", email_id)
+
+
+# A claim older than this belonged to a worker that died: the email may be sent again.
+EMAIL_CLAIM_STALE = dt.timedelta(minutes=5)
+
+
+def outbound_email_send(email_id: int) -> bool:
+    """Send once: claim the row (compare-and-swap), send, mark sent. A failure releases
+    the claim and keeps the error; the sweep tries again."""
+    from django.core.mail import send_mail
+    from django.db.models import F, Q
+
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - EMAIL_CLAIM_STALE))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    email = OutboundEmail.objects.get(pk=email_id)
+    try:
+        send_mail(email.subject, email.body, None, [email.to], fail_silently=False)
+    except Exception as exc:
+        OutboundEmail.objects.filter(pk=email_id, claimed_at=now).update(
+            claimed_at=None, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    OutboundEmail.objects.filter(pk=email_id).update(sent_at=timezone.now(), error="")
+    return True
+
+
+def outbound_emails_sweep() -> int:
+    """Queue again the service's emails still unsent (a lost task, a failed send)."""
+    due = OutboundEmail.objects.filter(
+        sent_at__isnull=True, created_at__lt=timezone.now() - dt.timedelta(minutes=1)
+    ).filter(attempts__lt=10)
+    ids = list(due.values_list("pk", flat=True)[:200])
+    for email_id in ids:
+        _email_task(email_id)
+    return len(ids)
+
+
+def invite_accept(*, uidb64: str, token: str) -> User | None:
+    """The user an invitation link is for, if the link is still good."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants import services
-from tenants.forms import EmailLoginForm
+from tenants.forms import EmailLoginForm, PracticeCreateForm
 from tenants.models import Practice
 from tenants.selectors import (
+    agencies_for_onboarding,
     practice_role_for,
     practice_url,
 )
@@ -47,3 +50,52 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("inbox:list")
+
+
+@login_required
+def practice_new(request: HttpRequest) -> HttpResponse:
+    """Public host: a platform administrator, or an agency's owner or manager for its own
+    clients, creates a practice; its owner is invited by email."""
+    if connection.tenant.schema_name != "public":
+        raise Http404
+    agencies = agencies_for_onboarding(user=request.user)
+    if not (request.user.is_staff or request.user.is_superuser) and not agencies.exists():
+        raise Http404
+    form = PracticeCreateForm(request.POST or None, agencies=agencies)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            practice = services.practice_onboard(
+                actor=request.user,
+                slug=data["slug"],
+                name=data["name"],
+                owner_email=data["owner_email"],
+                country=data["country"],
+                tz_name=data["timezone"],
+                agency=data["agency"],
+            )
+        except services.ProvisioningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{practice.name} is ready at {practice_url(practice)}. An invitation to set a"
+                f" password is on its way to {data['owner_email']}.",
+            )
+            return redirect("home")
+    return render(request, "tenants/practice_new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The invitation link: set a password (the link then stops working), signed in."""
+    user = services.invite_accept(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "tenants/invite_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set. Welcome to Reputation desk.")
+        return redirect("home")
+    return render(request, "tenants/invite.html", {"form": form, "invited": user})

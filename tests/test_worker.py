@@ -61,7 +61,7 @@ from django.conf import settings
 if os.environ.get("EMAIL_FILE_PATH") and not getattr(settings, "EMAIL_FILE_PATH", None):
     settings.EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 from django.core.management import execute_from_command_line
-execute_from_command_line(["manage.py", "qcluster"])
+execute_from_command_line(["manage.py", "worker"])
 """
 
 
@@ -132,6 +132,22 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self.process = None
+
+    def terminate_all(self) -> float:
+        """What systemd's default stop does: SIGTERM to every process of the cluster at
+        once. Returns the seconds until the last one exited."""
+        assert self.process is not None
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+        while time.monotonic() - started < 60:
+            try:
+                os.killpg(self.process.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.process = None
+        return time.monotonic() - started
 
     def log_tail(self, chars: int = 4000) -> str:
         if not self.log_path.exists():
@@ -548,3 +564,17 @@ def test_a_worker_killed_mid_burst_loses_nothing(running):
         raw_payloads_sweep()
         assert not RawPayload.objects.exclude(status=RawPayload.Status.PROCESSED).exists()
         assert Mention.objects.filter(external_id__in=comment_ids).count() == len(comment_ids)
+
+
+def test_sigterm_to_every_process_of_the_worker_stops_it_within_10_s(tmp_path):
+    """systemd's default stop: every process of the service gets SIGTERM at once. The
+    plain django-q2 cluster hung for over 60 s like that; `manage.py worker` stops."""
+    worker = Worker(
+        db_name=connection.settings_dict["NAME"],
+        mail_dir=tmp_path / "mail",
+        log_path=tmp_path / "worker.log",
+    )
+    worker.start()
+    took = worker.terminate_all()
+    assert took < 10, f"took {took:.1f} s:\n{worker.log_tail()}"
+    assert "has stopped" in worker.log_tail()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -209,7 +210,15 @@ def _alert_email(alert_id: int) -> None:
         f"Category: {mention.get_category_display()}  Severity: {mention.severity}\n"
         f"Evidence: {'; '.join(mention.evidence[:5])}\n"
     )
+    # The practice's own time, named, as on its pages: staff read both side by side.
+    tz = ZoneInfo(getattr(practice, "timezone", "") or "UTC")
+    body += f"Posted: {_local(mention.posted_at, tz)}\n"
     if mention.due_at:
-        body += f"Reply due: {mention.due_at:%Y-%m-%d %H:%M} UTC\n"
+        body += f"Reply due: {_local(mention.due_at, tz)}\n"
     body += f"\nOpen it: {practice_url(practice, f'/inbox/{mention.pk}/')}\n"
     send_mail(subject, body, None, alert.recipients, fail_silently=False)
+
+
+def _local(moment: dt.datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({moment.astimezone(dt.UTC):%H:%M} UTC)"

@@ -10,7 +10,6 @@ carry ids only: their comment or caption is fetched here too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from inbox.credentials import google_client, instagram_token
@@ -19,6 +18,7 @@ from inbox.pipeline import chunks
 from inbox.platforms import feeds, generic, google, meta, tripadvisor, x, yelp
 from inbox.platforms.base import Kind, NormalisedMention, PayloadError, Platform
 from inbox.platforms.clients import InstagramClient, PlatformError
+from reputation.core.payload import payload_json
 
 Parsed = tuple[list[NormalisedMention], list[PayloadError]]
 
@@ -37,10 +37,7 @@ class FetchFailed(PayloadError):
 
 
 def _json(raw: RawPayload):
-    try:
-        return json.loads(raw.body)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"Body is not valid JSON: {exc}") from None
+    return payload_json(raw.body)
 
 
 def _generic(raw: RawPayload) -> Parsed:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from inbox import services
 from inbox.models import InboxSettings, Mention, SocialAccount
 from inbox.pipeline import deadlines
 from inbox.pipeline.alerts import threat_alert_raise
@@ -123,6 +124,13 @@ def after_insert(mentions: list[Mention]) -> None:
     """What new mentions change elsewhere: a reply of the practice's own answers the
     mention it replies to; a threat alerts at once."""
     event_emit("mentions.created", ids=[m.pk for m in mentions])
+    complainers = [
+        m.author_id
+        for m in mentions
+        if m.author_id and m.category == Mention.Category.COMPLAINT and not m.from_owner
+    ]
+    if complainers:
+        services.authors_complaints_check(complainers)
     for mention in mentions:
         if mention.from_owner and mention.parent_external_id:
             Mention.objects.filter(

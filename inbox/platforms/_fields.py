@@ -28,6 +28,10 @@ _DATETIME_RE = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
 )
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# Timestamps outside this range are mistakes (year 1, 2099): they would sort to the top
+# of the inbox or show a local-mean-time offset. A day of slack for skewed clocks.
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = dt.timedelta(days=1)
 
 
 def child(path: str, key: str) -> str:
@@ -82,6 +86,18 @@ def opt_list(obj: Mapping[str, Any], key: str, path: str) -> list[Any]:
     return expect_list(value, child(path, key))
 
 
+def storable(value: str, field: str) -> str:
+    """PostgreSQL stores UTF-8: a lone UTF-16 surrogate (JSON "\\ud800") cannot be
+    written, and would fail in the worker after the payload was accepted."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PayloadError(
+            f"{field} contains an invalid character (a lone UTF-16 surrogate)", field=field
+        ) from None
+    return value
+
+
 def req_str(obj: Mapping[str, Any], key: str, path: str, *, allow_empty: bool = False) -> str:
     field = child(path, key)
     if key not in obj or obj[key] is None:
@@ -91,7 +107,7 @@ def req_str(obj: Mapping[str, Any], key: str, path: str, *, allow_empty: bool = 
         raise PayloadError(f"{field} must be a string, not {type_name(value)}", field=field)
     if not allow_empty and not value.strip():
         raise PayloadError(f"{field} must not be empty", field=field)
-    return value
+    return storable(value, field)
 
 
 def opt_str(obj: Mapping[str, Any], key: str, path: str, default: str = "") -> str:
@@ -101,7 +117,7 @@ def opt_str(obj: Mapping[str, Any], key: str, path: str, default: str = "") -> s
     if not isinstance(value, str):
         field = child(path, key)
         raise PayloadError(f"{field} must be a string, not {type_name(value)}", field=field)
-    return value
+    return storable(value, child(path, key))
 
 
 def id_value(value: Any, field: str) -> str:
@@ -113,7 +129,9 @@ def id_value(value: Any, field: str) -> str:
         raise PayloadError(f"{field} must not be empty", field=field)
     if len(text) > 255:
         raise PayloadError(f"{field} is longer than 255 characters", field=field)
-    return text
+    if "\x00" in text:
+        raise PayloadError(f"{field} must not contain a NUL character", field=field)
+    return storable(text, field)
 
 
 def req_id(obj: Mapping[str, Any], key: str, path: str) -> str:
@@ -192,11 +210,18 @@ def parse_datetime(
         moment = dt.datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
         )
-        return moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise PayloadError(
             f"{field} is not a valid timestamp: {text[:40]!r}", field=field
         ) from None
+    if not EARLIEST <= moment <= dt.datetime.now(UTC) + FUTURE_SLACK:
+        raise PayloadError(
+            f"{field} is out of range: {text[:40]!r} (expected a time between"
+            f" {EARLIEST:%Y-%m-%d} and now)",
+            field=field,
+        )
+    return moment
 
 
 def parse_unix(value: Any, field: str) -> dt.datetime:

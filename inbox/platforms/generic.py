@@ -74,7 +74,7 @@ def _string(values: Mapping[str, Any], key: str, label: Callable[[str], str]) ->
     if not isinstance(value, str):
         field = label(key)
         raise PayloadError(f"{field} must be a string, not {f.type_name(value)}", field=field)
-    return value
+    return f.storable(value, label(key))
 
 
 def build_mention(
@@ -97,6 +97,9 @@ def build_mention(
     if len(external_id) > 255:
         field = label("external_id")
         raise PayloadError(f"{field} is longer than 255 characters", field=field)
+    if "\x00" in external_id:
+        field = label("external_id")
+        raise PayloadError(f"{field} must not contain a NUL character", field=field)
 
     if values.get("text") is None:
         raise PayloadError(f"{label('text')} is required", field=label("text"))

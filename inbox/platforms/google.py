@@ -185,7 +185,7 @@ def parse_pubsub_push(body: Any) -> GoogleNotification:
         padded = raw.strip() + "=" * (-len(raw.strip()) % 4)
         decoded = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
         data = json.loads(decoded.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError(
             "message.data must be base64-encoded JSON", field="message.data"
         ) from None

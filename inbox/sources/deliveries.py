@@ -61,6 +61,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from inbox.pipeline.accept import raw_payload_accept, raw_payload_process
 from inbox.platforms import google
 from inbox.platforms.base import PayloadError, Platform
+from reputation.core.payload import payload_json
 from reputation.core.pg import pg_text
 from tenants.models import AccountRoute, TaskFlag, WebhookDelivery
 
@@ -263,12 +264,12 @@ def deliveries_drain() -> dict[str, int]:
 def _split_one(delivery: WebhookDelivery, parts: dict) -> str:
     """Add one delivery's content to `parts`; return the error text ('' when routed)."""
     try:
-        body = json.loads(delivery.body)
+        body = payload_json(delivery.body)
         if delivery.platform == "meta":
             unrouted = _split_meta(body, delivery.pk, parts)
         else:
             unrouted = _split_google(body, delivery, parts)
-    except (json.JSONDecodeError, PayloadError) as exc:
+    except PayloadError as exc:
         return f"cannot route: {exc}"
     if unrouted:
         error = "no practice has connected: " + ", ".join(sorted(unrouted))

@@ -7,7 +7,6 @@ in the worker, so a slow database moment never makes Meta retry a whole batch.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -17,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from inbox.platforms import meta
 from inbox.sources import deliveries as routing
+from reputation.core.errors import PayloadError
+from reputation.core.payload import payload_json
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,9 @@ def google_pubsub_webhook(request: HttpRequest) -> HttpResponse:
 def _json_checked(delivery, text: str) -> HttpResponse:
     """The body is kept either way (it is authentic); malformed JSON is still a 400."""
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        routing.delivery_reject(delivery=delivery, error=f"Body is not valid JSON: {exc}")
+        payload_json(text)
+    except PayloadError as exc:
+        routing.delivery_reject(delivery=delivery, error=str(exc))
         log.warning("webhook delivery %s is not JSON: %s", delivery.pk, exc)
-        return _error(400, f"Body is not valid JSON: {exc}")
+        return _error(400, str(exc))
     return JsonResponse({"received": delivery.pk})

@@ -35,14 +35,14 @@ def response_clock(mention) -> str:
     if left.total_seconds() < 0:
         return format_html(
             '<span class="clock overdue" title="due {}">overdue by {}</span>',
-            local.strftime("%H:%M, %d %b"),
+            local.strftime("%H:%M %Z, %d %b"),
             _span(left),
         )
     css = "clock soon" if left <= dt.timedelta(minutes=15) else "clock"
     return format_html(
         '<span class="{}" title="due {}">due in {}</span>',
         css,
-        local.strftime("%H:%M, %d %b"),
+        local.strftime("%H:%M %Z, %d %b"),
         _span(left),
     )
 
@@ -68,3 +68,28 @@ def highlighted(text: str, problems: list) -> str:
         pos = end
     out.append(escape(text[pos:]))
     return mark_safe("".join(str(part) for part in out))  # noqa: S308 - every part escaped
+
+
+@register.filter
+def get_item(mapping: dict, key: str):  # noqa: ANN201
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def replace_sort(querystring: str, sort: str) -> str:
+    """The same filters, another sort order (cursor dropped: it belongs to the old order)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    params = [(k, v) for k, v in parse_qsl(querystring) if k not in ("sort", "cursor")]
+    return urlencode([*params, ("sort", sort)])
+
+
+@register.simple_tag
+def stars(rating: int | None) -> str:
+    """★★★☆☆ for 3 of 5 (the same markup as inbox/_stars.html, without an include per row)."""
+    if not rating:
+        return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant
+    filled = max(0, min(5, int(rating)))
+    return format_html(
+        '<span class="stars" title="{} of 5">{}</span>', filled, "★" * filled + "☆" * (5 - filled)
+    )

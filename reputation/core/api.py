@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reputation.core.errors import PayloadError
+from reputation.core.errors import PayloadError, Refused
 
 log = logging.getLogger("reputation.api")
 
@@ -33,6 +33,8 @@ def exception_handler(exc, context):
     leaves a log line naming the practice and path."""
     if isinstance(exc, PayloadError):
         response = Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, Refused):
+        response = Response(exc.as_dict(), status=exc.status)
     else:
         response = drf_exception_handler(exc, context)
         if response is not None and isinstance(response.data, dict) and "detail" in response.data:

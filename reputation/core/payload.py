@@ -14,3 +14,5 @@ def payload_json(body: str) -> Any:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PayloadError(f"Body is not valid JSON: {exc}") from None
+    except RecursionError:  # a few thousand nested arrays exhaust the parser's stack
+        raise PayloadError("Body is not valid JSON: nested too deeply") from None

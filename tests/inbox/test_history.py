@@ -88,6 +88,7 @@ def test_history_is_not_counted_as_open_on_the_inbox_page(cast, tenant, imported
         "overdue": 0,
         "threats": 0,
         "possible_threats": 0,
+        "mine": 0,
     }
     assert response.context["history_count"] == 2
     body = response.content.decode()

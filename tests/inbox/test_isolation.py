@@ -8,12 +8,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from inbox.models import (
+    Author,
     ListeningRule,
     Mention,
     RawPayload,
     Reply,
     ReplyPresence,
     SocialAccount,
+    Task,
 )
 from tests.conftest import client_for
 
@@ -47,6 +49,11 @@ def _url(pattern: str, route, ids: dict) -> str:
 # Function views that only take POST (their GET is a 405 for members too).
 WRITE_ONLY = {
     "listening-delete",
+    "bulk",
+    "close",
+    "task-add",
+    "task-done",
+    "author-action",
     "reply-create",
     "reply-action",
     "switch-channel",
@@ -76,6 +83,11 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
+        author = Author.objects.create(platform="google", key="u-1", name="Secret of alpha")
+        Mention.objects.filter(pk=mention.pk).update(author=author)
+        task = Task.objects.create(
+            mention=mention, title="Secret of alpha", owner=cast.alice, due_at=mention.posted_at
+        )
         reply = Reply.objects.create(mention=mention, text="Secret of alpha's reply")
     on_mention = ("reply-create", "switch-channel", "mention-hide", "reply-presence")
     on_reply = (
@@ -89,6 +101,11 @@ def alpha_data(cast, tenant):
     )
     return {
         "detail": mention.pk,
+        "close": mention.pk,
+        "task-add": mention.pk,
+        "task-done": task.pk,
+        "author": author.pk,
+        "author-action": author.pk,
         "api-raw": raw.pk,
         "listening-delete": rule.pk,
         "account-owners": account.pk,

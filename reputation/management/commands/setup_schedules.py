@@ -11,7 +11,10 @@ SCHEDULES = [
     ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
 ]
 # Public-schema jobs: they run as they are, not fanned out per practice.
-PUBLIC_SCHEDULES = [("stale webhook deliveries", "inbox.sources.deliveries.deliveries_sweep", 1)]
+PUBLIC_SCHEDULES = [
+    ("stale webhook deliveries", "inbox.sources.deliveries.deliveries_sweep", 1),
+    ("unsent service emails", "tenants.services.outbound_emails_sweep", 5),
+]
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants import services
-from tenants.models import Agency
+from tenants.models import Agency, User
 from tenants.selectors import practice_url
 
 
@@ -41,3 +41,12 @@ class Command(BaseCommand):
                 f"Open it at {practice_url(practice)} ; owner: {opts['owner_email']}"
             )
         )
+        owner = User.objects.get(email=opts["owner_email"].strip().lower())
+        if not owner.has_usable_password():
+            # Without a password the owner could not log in: invite them (email, and the
+            # link here for whoever runs this).
+            services.invite_queue(user=owner, practice=practice, invited_by=None)
+            self.stdout.write(
+                f"The owner has no password yet: an invitation is queued by email.\n"
+                f"Or open this single-use link to set it: {services.invite_link(user=owner)}"
+            )

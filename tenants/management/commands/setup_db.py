@@ -14,6 +14,8 @@ class Command(BaseCommand):
             "migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0)
         )
         services.public_tenant_ensure()
+        # The shared cache's table (throttles hold across processes); idempotent.
+        call_command("createcachetable", verbosity=max(verbosity - 1, 0))
         self.stdout.write("==> Migrating the practice template")
         provisioning.template_ensure(verbosity=max(verbosity - 1, 0))
         self.stdout.write("==> Migrating practices")

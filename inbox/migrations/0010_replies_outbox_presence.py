@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0008_auditevent_moved_to_audit'),
+        ('inbox', '0009_inbox_work'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
