@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from inbox import selectors, services
 from inbox.filters import MentionFilter
-from inbox.models import Author, Mention, Task
+from inbox.models import Author, ImportJob, Mention, Task
+from inbox.sources import import_jobs, importing
 from reputation.core.errors import Refused
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
@@ -263,3 +264,39 @@ def author_action(request: HttpRequest, pk: int) -> HttpResponse:
     except Refused as exc:
         messages.error(request, exc.message)
     return redirect("inbox:author", pk=pk)
+
+
+@practice_member_required(min_role="manager")
+def import_history(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV/JSONL (or platform export) of past mentions; a worker imports it."""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise Refused("no_file", "Choose a file to import.", status=400)
+            job = import_jobs.import_job_create(
+                upload=upload,
+                fmt=request.POST.get("format", ""),
+                account=request.POST.get("account", "").strip(),
+                actor=request.user,
+            )
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("inbox:import-job", pk=job.pk)
+    return render(
+        request,
+        "inbox/import.html",
+        {"jobs": ImportJob.objects.all()[:20], "formats": importing.FORMATS},
+    )
+
+
+@practice_member_required(min_role="manager")
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = ImportJob.objects.filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    template = (
+        "inbox/_import_progress.html" if request.GET.get("partial") else "inbox/import_job.html"
+    )
+    return render(request, template, {"job": job})

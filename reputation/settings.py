@@ -376,3 +376,8 @@ if not DEBUG and (_problems := _production_problems()):
         + "\n  - ".join(_problems)
         + "\nSee README, section Deploying, for every variable."
     )
+
+# History files uploaded from the web wait here until a worker imports them (a folder
+# every web and worker machine shares, on more than one machine).
+IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / ".uploads"))
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200_000_000)

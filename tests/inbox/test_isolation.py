@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from inbox.models import (
     Author,
+    ImportJob,
     ListeningRule,
     Mention,
     RawPayload,
@@ -89,6 +90,9 @@ def alpha_data(cast, tenant):
             mention=mention, title="Secret of alpha", owner=cast.alice, due_at=mention.posted_at
         )
         reply = Reply.objects.create(mention=mention, text="Secret of alpha's reply")
+        job = ImportJob.objects.create(
+            file_name="Secret of alpha.csv", stored_path="/nonexistent", format="csv"
+        )
     on_mention = ("reply-create", "switch-channel", "mention-hide", "reply-presence")
     on_reply = (
         "reply-action",
@@ -102,6 +106,7 @@ def alpha_data(cast, tenant):
     return {
         "detail": mention.pk,
         "close": mention.pk,
+        "import-job": job.pk,
         "task-add": mention.pk,
         "task-done": task.pk,
         "author": author.pk,
@@ -164,7 +169,7 @@ def test_a_member_of_beta_sees_none_of_alphas_mentions_through_the_api(cast, alp
     assert body["count"] == 0
 
 
-MANAGER_ONLY = {"settings", "account-owners"}
+MANAGER_ONLY = {"settings", "account-owners", "import", "import-job"}
 
 
 @pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])
