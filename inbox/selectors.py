@@ -372,3 +372,20 @@ def mention_answering(mention: Mention, *, user) -> dict:
         .values_list("outcome", "done_at")
         .first(),
     }
+
+
+def mention_audit_history(mention: Mention) -> list:
+    """Everything done to this mention, its replies and its tasks, oldest first."""
+    from reputation.audit.models import AuditEvent
+
+    reply_ids = [str(pk) for pk in mention.replies.values_list("pk", flat=True)]
+    task_ids = [str(pk) for pk in mention.tasks.values_list("pk", flat=True)]
+    return list(
+        AuditEvent.objects.filter(
+            Q(object_type="mention", object_id=str(mention.pk))
+            | Q(object_type="reply", object_id__in=reply_ids)
+            | Q(object_type="task", object_id__in=task_ids)
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")[:500]
+    )

@@ -34,6 +34,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "confirm_reply": request.GET.get("confirm", ""),
             "openings": guards.suggested_openings(mention_text=mention.text),
             "tasks": mention.tasks.select_related("owner").order_by("done_at", "due_at"),
+            "history": selectors.mention_audit_history(mention),
             "people": practice_people(practice=request.practice),
             "outcomes": Mention.Outcome.choices,
             "can_work": role_at_least(request.practice_role, "responder"),

@@ -325,3 +325,15 @@ def test_the_sources_badge_counts_like_the_selectors(cast, tenant):
             == (selectors.raw_payloads_failed().count() + selectors.account_failing_list().count())
             == 2
         )
+
+
+def test_the_mention_page_shows_its_own_audit_history(cast, tenant, inbox):
+    with tenant(cast.alpha):
+        mention = Mention.objects.get(external_id="m-2")
+        other = Mention.objects.get(external_id="m-3")
+        services.mentions_assign(ids=[mention.pk, other.pk], assignee=cast.alice, actor=cast.bob)
+        services.mentions_close(ids=[mention.pk], outcome="no_action", actor=cast.bob)
+        history = selectors.mention_audit_history(mention)
+        assert [e.action for e in history] == ["mention.assigned", "mention.closed"]
+    page = client_for("alpha.localhost", cast.vera).get(f"/inbox/{mention.pk}/").content.decode()
+    assert 'id="history"' in page and "mention.closed" in page and "bob@alpha.test" in page
