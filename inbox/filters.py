@@ -33,10 +33,12 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class MentionFilter(django_filters.FilterSet):
-    platform = django_filters.ChoiceFilter(choices=Platform.CHOICES)
-    status = django_filters.ChoiceFilter(choices=Mention.Status.choices)
-    category = django_filters.ChoiceFilter(choices=Mention.Category.choices)
-    account = django_filters.ModelChoiceFilter(queryset=SocialAccount.objects.all())
+    platform = django_filters.ChoiceFilter(choices=Platform.CHOICES, empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Mention.Status.choices, empty_label="Any")
+    category = django_filters.ChoiceFilter(choices=Mention.Category.choices, empty_label="Any")
+    account = django_filters.ModelChoiceFilter(
+        queryset=SocialAccount.objects.all(), empty_label="Any account"
+    )
     assignee = django_filters.CharFilter(
         method="filter_assignee",
         label="Assignee",
@@ -48,6 +50,7 @@ class MentionFilter(django_filters.FilterSet):
         choices=[("direct", "Direct"), ("indirect", "Indirect")],
         method="filter_direct",
         label="Direct / indirect",
+        empty_label="Both",
     )
     posted_after = UtcDateTimeFilter(field_name="posted_at", lookup_expr="gte")
     posted_before = UtcDateTimeFilter(field_name="posted_at", lookup_expr="lt")

@@ -33,3 +33,17 @@ def test_the_page_and_the_alert_email_show_the_same_local_instant(cast, tenant, 
     page = client_for("alpha.localhost", cast.bob).get(f"/inbox/{mention.pk}/").content.decode()
     assert "14:45 CET" in page
     assert "12:45 CET" in page  # posted, two hours earlier
+
+
+def test_no_template_prints_a_time_without_its_zone():
+    """A time on a page always says which zone it is in (the practice's)."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "reputation" / "templates"
+    bare = []
+    for path in templates.rglob("*.html"):
+        for fmt in re.findall(r'\|date:"([^"]*)"', path.read_text()):
+            if ("H" in fmt or "G" in fmt) and "T" not in fmt:
+                bare.append(f"{path.name}: {fmt}")
+    assert bare == []
