@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who, from where: the request's address, user agent and id for the audit trail.
+    "reputation.audit.context.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -381,3 +383,6 @@ if not DEBUG and (_problems := _production_problems()):
 # every web and worker machine shares, on more than one machine).
 IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / ".uploads"))
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200_000_000)
+
+# Audit events older than this expire (the chain stays verifiable from a checkpoint).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)

@@ -34,10 +34,9 @@ from inbox.platforms.base import NormalisedMention, Platform
 from inbox.replies import reply_seen_on_platform
 from inbox.services import inbox_settings_get
 from reputation.analysis import Analysis
-from reputation.audit.models import AuditEvent
-from reputation.audit.services import audit_record
+from reputation.audit.services import audit_record, audit_records_bulk
 from reputation.core.events import event_emit
-from reputation.core.pg import copy_insert, copy_insert_values, copy_rows, pg_text
+from reputation.core.pg import copy_insert, copy_insert_values, pg_text
 from tenants.selectors import current_practice
 
 log = logging.getLogger(__name__)
@@ -291,27 +290,21 @@ def _after_insert(
     if not mentions:
         return
     _counters_update(mentions, now, new_conversations)
-    copy_rows(
-        AuditEvent,
-        ["actor_label", "action", "object_type", "object_id", "created_at", "data"],
-        (
-            (
-                "system",
-                "mention.received",
-                "mention",
-                str(m.pk),
-                now,
-                {
-                    "platform": m.platform,
-                    "external_id": m.external_id,
-                    "category": m.category,
-                    "assignee_id": m.assignee_id,
-                    "status": m.status,
-                    "due_at": m.due_at.isoformat() if m.due_at else None,
-                },
-            )
-            for m in mentions
-        ),
+    audit_records_bulk(
+        {
+            "action": "mention.received",
+            "object_type": "mention",
+            "object_id": str(m.pk),
+            "data": {
+                "platform": m.platform,
+                "external_id": m.external_id,
+                "category": m.category,
+                "assignee_id": m.assignee_id,
+                "status": m.status,
+                "due_at": m.due_at.isoformat() if m.due_at else None,
+            },
+        }
+        for m in mentions
     )
     route.after_insert(mentions)
 

@@ -1,12 +1,28 @@
-"""Recording audit events. Every app writes its trail through `audit_record`."""
+"""Recording audit events. Every app writes its trail through `audit_record` (one event)
+or `audit_records_bulk` (a batch, by COPY), inside the transaction of the change."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from reputation.audit.models import AuditEvent
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reputation.audit.chain import canonical_data, chain_lock_and_tail, event_hash
+from reputation.audit.context import current_request
+from reputation.audit.models import AuditCheckpoint, AuditEvent
+from reputation.core.pg import copy_rows
 
 SYSTEM = "system"
+
+
+def _actor(actor: Any, actor_label: str) -> tuple[int | None, str]:
+    if not actor_label:
+        actor_label = getattr(actor, "email", None) or (str(actor) if actor else SYSTEM)
+    user_id = actor.pk if getattr(actor, "pk", None) and hasattr(actor, "email") else None
+    return user_id, actor_label[:200]
 
 
 def audit_record(
@@ -17,14 +33,76 @@ def audit_record(
     obj: Any = None,
     data: dict | None = None,
 ) -> AuditEvent:
-    if not actor_label:
-        actor_label = getattr(actor, "email", None) or (str(actor) if actor else SYSTEM)
-    user = actor if getattr(actor, "pk", None) and hasattr(actor, "email") else None
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_label=actor_label[:200],
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        data=data or {},
-    )
+    user_id, label = _actor(actor, actor_label)
+    request = current_request()
+    values = {
+        "created_at": timezone.now(),
+        "actor_id": user_id,
+        "actor_label": label,
+        "action": action,
+        "object_type": type(obj).__name__.lower() if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "data": canonical_data(data),
+        "ip": request.ip,
+        "user_agent": request.user_agent,
+        "request_id": request.request_id,
+    }
+    with transaction.atomic():
+        seq, prev = chain_lock_and_tail()
+        values["seq"] = seq + 1
+        return AuditEvent.objects.create(**values, prev_hash=prev, hash=event_hash(prev, values))
+
+
+def audit_records_bulk(events: Iterable[dict[str, Any]]) -> int:
+    """Many system events at once (a batch of mentions received): chained like single
+    ones, written with one COPY. Each dict has action, object_type, object_id, data."""
+    request = current_request()
+    now = timezone.now()
+    with transaction.atomic():
+        seq, prev = chain_lock_and_tail()
+        rows = []
+        for event in events:
+            seq += 1
+            values = {
+                "seq": seq,
+                "created_at": now,
+                "actor_id": None,
+                "actor_label": SYSTEM,
+                "action": event["action"],
+                "object_type": event.get("object_type", ""),
+                "object_id": event.get("object_id", ""),
+                "data": canonical_data(event.get("data")),
+                "ip": request.ip,
+                "user_agent": request.user_agent,
+                "request_id": request.request_id,
+            }
+            digest = event_hash(prev, values)
+            rows.append((*values.values(), prev, digest))
+            prev = digest
+        if rows:
+            copy_rows(AuditEvent, [*values.keys(), "prev_hash", "hash"], rows)
+    return len(rows)
+
+
+def audit_expire(*, before: dt.datetime) -> int:
+    """Delete events written before `before` (the retention period), leaving a checkpoint
+    with the last deleted event's seq and hash: the chain that remains verifies from it.
+    Events go in chain order only, so the remaining chain has no hole."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        chain_lock_and_tail()
+        cursor.execute(
+            "SELECT max(seq) FROM audit_auditevent WHERE seq IS NOT NULL AND created_at < %s",
+            [before],
+        )
+        (last,) = cursor.fetchone()
+        if last is None:
+            return 0
+        cursor.execute("SELECT hash FROM audit_auditevent WHERE seq = %s", [last])
+        (last_hash,) = cursor.fetchone()
+        cursor.execute("SET LOCAL repdesk.audit_expiring = 'on'")  # the trigger's one exception
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [last])
+        deleted = cursor.rowcount
+        cursor.execute("SET LOCAL repdesk.audit_expiring = 'off'")
+        AuditCheckpoint.objects.create(seq=last, hash=last_hash, expired=deleted)
+    audit_record(action="audit.expired", data={"up_to_seq": last, "events": deleted})
+    return deleted

@@ -77,16 +77,7 @@ def _cleanup(blocker, practice, key) -> None:
     with blocker.unblock():
         with schema_context(practice.schema_name):
             mentions = Mention.objects.filter(account__external_id=LOCATION)
-            AuditEvent.objects.filter(
-                object_type__in=["reply", "mention"],
-                object_id__in=[str(pk) for pk in mentions.values_list("pk", flat=True)]
-                + [
-                    str(pk)
-                    for pk in Reply.objects.filter(mention__in=mentions).values_list(
-                        "pk", flat=True
-                    )
-                ],
-            ).delete()
+            # Audit events stay: the trail is append-only (a database trigger refuses deletes).
             authors = list(mentions.values_list("author_id", flat=True))
             conversations = list(mentions.values_list("conversation_id", flat=True))
             mentions.delete()

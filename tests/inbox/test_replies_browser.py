@@ -20,7 +20,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from inbox import publishing
 from inbox.models import Author, Conversation, Mention, OutboxItem, Reply, SocialAccount
-from reputation.audit.models import AuditEvent
 from tenants.models import Practice
 from tests.browser import CHROMIUM_ARGS, chromium_path, start_server
 from tests.conftest import PASSWORD
@@ -79,10 +78,7 @@ def site(django_db_setup, django_db_blocker):
     fake.close()
     with django_db_blocker.unblock(), schema_context(alpha.schema_name):
         ids = [m.pk for m in mentions.values()]
-        reply_ids = list(Reply.objects.filter(mention_id__in=ids).values_list("pk", flat=True))
-        AuditEvent.objects.filter(
-            object_id__in=[str(i) for i in ids + reply_ids], object_type__in=["mention", "reply"]
-        ).delete()
+        # Audit events stay: the trail is append-only (a database trigger refuses deletes).
         Mention.objects.filter(pk__in=ids).delete()
         Author.objects.filter(pk__in=[m.author_id for m in mentions.values()]).delete()
         Conversation.objects.filter(pk__in=[m.conversation_id for m in mentions.values()]).delete()

@@ -65,7 +65,10 @@ def test_a_stale_template_is_migrated_before_it_is_cloned(db):
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute("DROP TABLE inbox_alert")
         cursor.execute("DELETE FROM django_migrations WHERE app IN ('inbox', 'audit')")
-        cursor.execute("DROP TABLE inbox_mentionrevision, audit_auditevent CASCADE")
+        cursor.execute(
+            "DROP TABLE inbox_mentionrevision, audit_auditevent, audit_auditcheckpoint CASCADE"
+        )
+        cursor.execute("DROP FUNCTION audit_append_only()")
     # Make the template look like it predates every inbox table.
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute(

@@ -1,0 +1,141 @@
+"""The hash chain of a practice's audit events, and its verification.
+
+Each event's hash is SHA-256 over the previous event's hash and the event's canonical
+content (its position, time, actor, action, object, data and request), so changing,
+removing, inserting or reordering an event breaks every link after it. Writers take a
+transaction-scoped advisory lock per schema before reading the chain's end: concurrent
+writers queue instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+GENESIS = "0" * 64
+# The fields a hash covers, in order (all stored on AuditEvent).
+FIELDS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "data",
+    "ip",
+    "user_agent",
+    "request_id",
+)
+
+
+def canonical_data(data: Any) -> Any:
+    """The data as it will read back from the database (JSON round trip)."""
+    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+
+
+def event_hash(prev_hash: str, values: dict[str, Any]) -> str:
+    created = values["created_at"]
+    if isinstance(created, dt.datetime):
+        created = created.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    body = [values[f] for f in FIELDS]
+    body[FIELDS.index("created_at")] = created
+    ip = values["ip"]
+    body[FIELDS.index("ip")] = str(ip) if ip is not None else None  # inet reads back typed
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+
+
+def chain_lock_and_tail() -> tuple[int, str]:
+    """Lock this practice's chain until the transaction ends; return its last (seq, hash).
+    Call inside transaction.atomic()."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('audit-chain:' || current_schema(), 0))"
+        )
+        cursor.execute(
+            "SELECT seq, hash FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0], row[1]
+        cursor.execute("SELECT seq, hash FROM audit_auditcheckpoint ORDER BY seq DESC LIMIT 1")
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+@dataclasses.dataclass
+class Break:
+    seq: int
+    event_id: int | None
+    kind: str  # edited | missing | inserted or reordered | out of order
+    detail: str
+
+    def __str__(self) -> str:
+        return f"event seq {self.seq} (id {self.event_id}): {self.kind}: {self.detail}"
+
+
+@dataclasses.dataclass
+class Verification:
+    events: int = 0
+    first_break: Break | None = None
+    start_seq: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def _rows() -> Iterator[tuple]:
+    columns = ", ".join(["id", "prev_hash", "hash", *FIELDS])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
+        )
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+
+
+def chain_verify(rows: Iterable[tuple] | None = None) -> Verification:
+    """Walk the current schema's chain from its anchor; stop at the first broken link."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, hash FROM audit_auditcheckpoint ORDER BY seq DESC LIMIT 1")
+        anchor = cursor.fetchone()
+    expected_seq, prev = (anchor[0] + 1, anchor[1]) if anchor else (1, GENESIS)
+    result = Verification(start_seq=expected_seq)
+    for row in rows if rows is not None else _rows():
+        event_id, stored_prev, stored_hash, *values = row
+        named = dict(zip(FIELDS, values, strict=True))
+        if isinstance(named["data"], str):  # Django reads jsonb as text, JSONField parses it
+            named["data"] = json.loads(named["data"])
+        seq = named["seq"]
+        result.events += 1
+        if seq != expected_seq:
+            kind = "missing" if seq > expected_seq else "out of order"
+            result.first_break = Break(
+                expected_seq, event_id, kind, f"expected seq {expected_seq}, found {seq}"
+            )
+            return result
+        if stored_prev != prev:
+            result.first_break = Break(
+                seq,
+                event_id,
+                "inserted or reordered",
+                "its previous-hash does not match the event before it",
+            )
+            return result
+        if event_hash(prev, named) != stored_hash:
+            result.first_break = Break(
+                seq, event_id, "edited", "its content no longer matches its hash"
+            )
+            return result
+        prev = stored_hash
+        expected_seq += 1
+    return result
