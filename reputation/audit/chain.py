@@ -38,19 +38,47 @@ FIELDS = (
 
 def canonical_data(data: Any) -> Any:
     """The data as it will read back from the database (JSON round trip)."""
-    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    return json.loads(data_json(data))
 
 
-def event_hash(prev_hash: str, values: dict[str, Any]) -> str:
+def data_json(data: Any) -> str:
+    """The data's canonical JSON: sorted keys, no spaces. Equal for the value written and
+    the value read back (tuples become lists and number keys strings either way)."""
+    return json.dumps(
+        data or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    )
+
+
+_SEP = "\x1f"  # unit separator between fields; escaped inside them
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).replace(_SEP, "\\x1f")
+
+
+def event_hash(prev_hash: str, values: dict[str, Any], *, data_text: str | None = None) -> str:
+    """SHA-256 of the previous hash and the event's canonical content. `data_text`: the
+    data's canonical JSON when the caller has it already (saves serialising twice)."""
     created = values["created_at"]
     if isinstance(created, dt.datetime):
         created = created.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    body = [values[f] for f in FIELDS]
-    body[FIELDS.index("created_at")] = created
-    ip = values["ip"]
-    body[FIELDS.index("ip")] = str(ip) if ip is not None else None  # inet reads back typed
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+    text = _SEP.join(
+        [
+            prev_hash,
+            _text(values["seq"]),
+            _text(created),
+            _text(values["actor_id"]),
+            _text(values["actor_label"]),
+            _text(values["action"]),
+            _text(values["object_type"]),
+            _text(values["object_id"]),
+            data_text if data_text is not None else data_json(values["data"]),
+            _text(values["ip"]),
+            _text(values["user_agent"]),
+            _text(values["request_id"]),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def chain_lock_and_tail() -> tuple[int, str]:
@@ -113,8 +141,10 @@ def chain_verify(rows: Iterable[tuple] | None = None) -> Verification:
     for row in rows if rows is not None else _rows():
         event_id, stored_prev, stored_hash, *values = row
         named = dict(zip(FIELDS, values, strict=True))
-        if isinstance(named["data"], str):  # Django reads jsonb as text, JSONField parses it
-            named["data"] = json.loads(named["data"])
+        data = named["data"]
+        if isinstance(data, str):  # Django reads jsonb as text, JSONField parses it
+            data = json.loads(data)
+        text = data_json(data)
         seq = named["seq"]
         result.events += 1
         if seq != expected_seq:
@@ -131,7 +161,7 @@ def chain_verify(rows: Iterable[tuple] | None = None) -> Verification:
                 "its previous-hash does not match the event before it",
             )
             return result
-        if event_hash(prev, named) != stored_hash:
+        if event_hash(prev, named, data_text=text) != stored_hash:
             result.first_break = Break(
                 seq, event_id, "edited", "its content no longer matches its hash"
             )

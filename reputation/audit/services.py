@@ -10,10 +10,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reputation.audit.chain import canonical_data, chain_lock_and_tail, event_hash
+from reputation.audit.chain import canonical_data, chain_lock_and_tail, data_json, event_hash
 from reputation.audit.context import current_request
 from reputation.audit.models import AuditCheckpoint, AuditEvent
-from reputation.core.pg import copy_rows
 
 SYSTEM = "system"
 
@@ -55,33 +54,49 @@ def audit_record(
 
 def audit_records_bulk(events: Iterable[dict[str, Any]]) -> int:
     """Many system events at once (a batch of mentions received): chained like single
-    ones, written with one COPY. Each dict has action, object_type, object_id, data."""
+    ones, written with one COPY. Each dict has action, object_type, object_id and data
+    (JSON values only: numbers, strings, booleans, None, lists and dicts)."""
     request = current_request()
     now = timezone.now()
+    count = 0
     with transaction.atomic():
         seq, prev = chain_lock_and_tail()
-        rows = []
-        for event in events:
-            seq += 1
-            values = {
-                "seq": seq,
-                "created_at": now,
-                "actor_id": None,
-                "actor_label": SYSTEM,
-                "action": event["action"],
-                "object_type": event.get("object_type", ""),
-                "object_id": event.get("object_id", ""),
-                "data": canonical_data(event.get("data")),
-                "ip": request.ip,
-                "user_agent": request.user_agent,
-                "request_id": request.request_id,
-            }
-            digest = event_hash(prev, values)
-            rows.append((*values.values(), prev, digest))
-            prev = digest
-        if rows:
-            copy_rows(AuditEvent, [*values.keys(), "prev_hash", "hash"], rows)
-    return len(rows)
+        columns = (
+            "seq, created_at, actor_label, action, object_type, object_id, data, ip,"
+            " user_agent, request_id, prev_hash, hash"
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY audit_auditevent ({columns}) FROM STDIN"  # noqa: S608 - constant
+            ) as copy,
+        ):
+            for event in events:
+                seq += 1
+                text = data_json(event.get("data"))
+                values = {
+                    "seq": seq,
+                    "created_at": now,
+                    "actor_id": None,
+                    "actor_label": SYSTEM,
+                    "action": event["action"],
+                    "object_type": event.get("object_type", ""),
+                    "object_id": event.get("object_id", ""),
+                    "ip": request.ip,
+                    "user_agent": request.user_agent,
+                    "request_id": request.request_id,
+                }
+                digest = event_hash(prev, {**values, "data": None}, data_text=text)
+                copy.write_row(
+                    (
+                        seq, now, SYSTEM, values["action"], values["object_type"],
+                        values["object_id"], text, request.ip, request.user_agent,
+                        request.request_id, prev, digest,
+                    )
+                )  # fmt: skip
+                prev = digest
+                count += 1
+    return count
 
 
 def audit_expire(*, before: dt.datetime) -> int:
