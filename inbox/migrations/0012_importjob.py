@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0010_replies_outbox_presence'),
+        ('inbox', '0011_account_credentials'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
