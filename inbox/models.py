@@ -69,6 +69,15 @@ class SocialAccount(models.Model):
         """Polling is on and its last attempt failed (the same rule as account_failing_list)."""
         return bool(self.last_poll_error) and self.poll_enabled and self.is_active
 
+    @property
+    def connection_problem(self) -> str:
+        """What is wrong with the account's connection (tokens, webhook subscription) and
+        what to do; "" while it works. Select the credential with the account."""
+        try:
+            return self.credential.problem if self.is_active else ""
+        except AccountCredential.DoesNotExist:
+            return ""
+
 
 class AccountCredential(models.Model):
     """An account's platform tokens, encrypted (inbox.credentials.token_encrypt: Fernet
