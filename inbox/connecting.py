@@ -163,6 +163,10 @@ def _flow_for(*, flow: ConnectFlow | None, actor: Any, session_key: str) -> Conn
         or flow.user_id != getattr(actor, "pk", None)
         or flow.session_hash != _hash(session_key or "")
     ):
+        log.warning(
+            "connect refused: unknown state, or another person's or session's (flow %s)",
+            flow.pk if flow is not None else None,
+        )
         raise _refuse(
             "bad_state",
             "This connection attempt is unknown here, or was started in another browser "
@@ -189,8 +193,6 @@ def connect_callback(
         if state
         else None
     )
-    if found is None or found.user_id != getattr(actor, "pk", None):
-        log.warning("connect callback for %s with an unknown state", platform)
     flow = _flow_for(flow=found, actor=actor, session_key=session_key)
     label = LABELS[platform]
     if flow.status != ConnectFlow.Status.STARTED:

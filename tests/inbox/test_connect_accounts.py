@@ -320,7 +320,7 @@ def test_a_callback_with_a_wrong_state_connects_nothing(cast, tenant, fake, capl
     forged = callback.replace("state=", "state=forged")
     response = client.get(forged, follow=True)
     assert "unknown here, or was started in another browser session" in _messages(response)
-    assert "unknown state" in caplog.text
+    assert "connect refused: unknown state" in caplog.text
     # The same state from another session (another browser of the same person) is refused.
     other = client_for("alpha.localhost", cast.alice)
     response = other.get(callback, follow=True)
