@@ -1,10 +1,22 @@
-"""Platform credentials of an account, and the API clients built from them."""
+"""Platform credentials of an account, and the API clients built from them.
+
+Tokens are stored encrypted (AccountCredential, Fernet under TOKEN_ENCRYPTION_KEY). The
+readers take an account's encrypted credential first and fall back to the legacy
+`poll_state["token"]` (the demo and older set-ups), then to the service-wide setting.
+No function here logs or puts a token in an error message.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import logging
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-from inbox.models import SocialAccount
+from inbox.models import AccountCredential, SocialAccount
 from inbox.platforms.clients import (
     FacebookClient,
     GoogleClient,
@@ -13,9 +25,67 @@ from inbox.platforms.clients import (
     XClient,
 )
 
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _fernet(key_setting: str) -> MultiFernet:
+    """A Fernet key from each comma-separated value of TOKEN_ENCRYPTION_KEY: any string
+    works (it is hashed to the 32 bytes Fernet wants); the first encrypts, all decrypt."""
+    values = [v.strip() for v in key_setting.split(",") if v.strip()]
+    if not values:
+        raise ValueError("TOKEN_ENCRYPTION_KEY is empty")
+    keys = [
+        Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"repdesk-tokens:" + v.encode()).digest()))
+        for v in values
+    ]
+    return MultiFernet(keys)
+
+
+def token_encrypt(value: str) -> str:
+    if not value:
+        return ""
+    return _fernet(settings.TOKEN_ENCRYPTION_KEY).encrypt(value.encode()).decode("ascii")
+
+
+def token_decrypt(value: str) -> str:
+    """The plain token, or InvalidToken (a key that was changed without keeping the old)."""
+    if not value:
+        return ""
+    return _fernet(settings.TOKEN_ENCRYPTION_KEY).decrypt(value.encode("ascii")).decode()
+
+
+def credential_of(account: SocialAccount | None) -> AccountCredential | None:
+    if account is None or account.pk is None:
+        return None
+    try:
+        return account.credential
+    except AccountCredential.DoesNotExist:
+        return None
+
+
+def stored_token(account: SocialAccount | None) -> str:
+    """The account's own access token: the encrypted credential, else the legacy
+    poll_state["token"], else ""."""
+    if account is None:
+        return ""
+    credential = credential_of(account)
+    if credential is not None and credential.access_token:
+        try:
+            return token_decrypt(credential.access_token)
+        except InvalidToken:
+            # Never the token itself in the log: only which account cannot be read.
+            log.error(
+                "the token of account %s cannot be decrypted: was TOKEN_ENCRYPTION_KEY "
+                "changed without keeping the old value?",
+                account.pk,
+            )
+    legacy = account.poll_state.get("token")
+    return legacy if isinstance(legacy, str) else ""
+
 
 def account_token(account: SocialAccount, setting: str) -> str:
-    return account.poll_state.get("token") or getattr(settings, setting, "")
+    return stored_token(account) or getattr(settings, setting, "")
 
 
 def google_client(account: SocialAccount | None = None) -> GoogleClient:
@@ -25,9 +95,8 @@ def google_client(account: SocialAccount | None = None) -> GoogleClient:
         # is actually missing.
         where = f"Google location {account.external_id}" if account else "Google"
         raise PlatformError(
-            f"{where} has no access token: connect the account (its OAuth token goes in "
-            'the account\'s poll_state["token"], or set GOOGLE_API_TOKEN), then run '
-            "manage.py reprocess",
+            f"{where} has no access token: connect the account on the Accounts page (Connect "
+            "Google), or set GOOGLE_API_TOKEN, then retry it on the Sources page",
             retryable=False,
             platform="google",
         )
@@ -35,18 +104,16 @@ def google_client(account: SocialAccount | None = None) -> GoogleClient:
 
 
 def instagram_token(account: SocialAccount | None) -> str:
-    """The account's Page access token, stored like a Google account's: poll_state["token"]."""
-    token = account.poll_state.get("token") if account is not None else ""
-    return token if isinstance(token, str) else ""
+    """The account's Page access token (the Page the Instagram account is linked to)."""
+    return stored_token(account)
 
 
 def _account_token_or_fail(account: SocialAccount | None, platform: str, what: str) -> str:
-    token = account.poll_state.get("token") if account is not None else ""
-    if not token or not isinstance(token, str):
+    token = stored_token(account)
+    if not token:
         name = account.display_name if account is not None else f"the {platform} account"
         raise PlatformError(
-            f"{name} has no {what}: connect the account (the token goes in its "
-            'poll_state["token"]) and try again',
+            f"{name} has no {what}: connect the account from the Accounts page and try again",
             retryable=False,
             platform=platform,
         )

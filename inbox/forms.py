@@ -99,3 +99,17 @@ class SocialAccountAdminForm(forms.ModelForm):
             except PlatformError as exc:
                 self.add_error("external_id", exc.message[:1].upper() + exc.message[1:] + ".")
         return data
+
+
+class AccountAddForm(forms.Form):
+    """Accounts connected by id, without OAuth (the rules are in inbox.connecting)."""
+
+    platform = forms.ChoiceField(
+        choices=[
+            ("feed", "Feed (RSS/Atom URL)"),
+            ("yelp", "Yelp business id"),
+            ("tripadvisor", "Tripadvisor location id"),
+        ]
+    )
+    external_id = forms.CharField(label="URL or id", max_length=500)
+    display_name = forms.CharField(label="Name (optional)", max_length=200, required=False)

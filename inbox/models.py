@@ -69,6 +69,86 @@ class SocialAccount(models.Model):
         """Polling is on and its last attempt failed (the same rule as account_failing_list)."""
         return bool(self.last_poll_error) and self.poll_enabled and self.is_active
 
+    @property
+    def connection_problem(self) -> str:
+        """What is wrong with the account's connection (tokens, webhook subscription) and
+        what to do; "" while it works. Select the credential with the account."""
+        try:
+            return self.credential.problem if self.is_active else ""
+        except AccountCredential.DoesNotExist:
+            return ""
+
+
+class AccountCredential(models.Model):
+    """An account's platform tokens, encrypted (inbox.credentials.token_encrypt: Fernet
+    under TOKEN_ENCRYPTION_KEY), and the state of the connection.
+
+    `access_token` and `refresh_token` hold ciphertext only. `problem` is what is wrong
+    with the connection and what to do ("Reconnect Google: the permission was
+    withdrawn"), shown on the Accounts and Sources pages; empty while it works.
+    """
+
+    account = models.OneToOneField(
+        SocialAccount, on_delete=models.CASCADE, related_name="credential"
+    )
+    access_token = models.TextField()
+    refresh_token = models.TextField(blank=True)
+    # None: the token does not expire (a Page token from a long-lived user token).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    connected_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # A refresh in progress (a claim, like alert_send's): X rotates refresh tokens, so two
+    # refreshes at once would leave one of them holding a dead token.
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
+    # Facebook Pages: when the page was subscribed to the app's webhooks (None: not yet).
+    webhooks_subscribed_at = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+    problem_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"credential of account {self.account_id}"
+
+
+class ConnectFlow(models.Model):
+    """One OAuth connect in progress: started by a manager on the Accounts page, bound
+    to this practice (its schema) and to the session that started it.
+
+    The `state` sent to the platform is stored hashed. `secret` is ciphertext (the PKCE
+    verifier, then the tokens and the Page tokens); `choices` is what the manager may pick
+    (ids and names, nothing secret). Transitions by compare-and-swap: started ->
+    authorized (the callback, once) -> done (the pick, once); or failed.
+    """
+
+    class Status(models.TextChoices):
+        STARTED = "started"
+        AUTHORIZED = "authorized"
+        DONE = "done"
+        FAILED = "failed"
+
+    platform = models.CharField(max_length=16, choices=Platform.CHOICES)
+    state_hash = models.CharField(max_length=64, unique=True)
+    session_hash = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)
+    secret = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.platform} connect {self.pk} ({self.status})"
+
 
 class ListeningRule(models.Model):
     class Kind(models.TextChoices):

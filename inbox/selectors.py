@@ -154,14 +154,16 @@ def mention_get(*, pk: int) -> Mention | None:
 
 
 def account_list() -> QuerySet[SocialAccount]:
-    return SocialAccount.objects.select_related("owner", "backup_owner")
+    return SocialAccount.objects.select_related("owner", "backup_owner", "credential")
 
 
 def account_failing_list() -> QuerySet[SocialAccount]:
-    """Accounts whose polling fails now: their mentions are not coming in."""
-    return SocialAccount.objects.filter(is_active=True, poll_enabled=True).exclude(
-        last_poll_error=""
-    )
+    """Accounts whose polling fails now, or whose connection (token refresh, webhook
+    subscription) fails: their mentions are not coming in."""
+    return SocialAccount.objects.filter(
+        Q(poll_enabled=True, last_poll_error__gt="") | Q(credential__problem__gt=""),
+        is_active=True,
+    ).select_related("credential")
 
 
 def mention_history_count() -> int:
@@ -301,8 +303,9 @@ def sources_failing_count() -> Count:
         cursor.execute(
             "SELECT (SELECT count(*) FROM (SELECT 1 FROM inbox_rawpayload"
             "  WHERE status = 'failed' LIMIT 100) AS f),"
-            " (SELECT count(*) FROM inbox_socialaccount WHERE is_active AND poll_enabled"
-            "  AND last_poll_error <> '')"
+            " (SELECT count(*) FROM inbox_socialaccount a WHERE a.is_active AND ("
+            "  (a.poll_enabled AND a.last_poll_error <> '') OR EXISTS (SELECT 1 FROM"
+            "  inbox_accountcredential c WHERE c.account_id = a.id AND c.problem <> '')))"
         )
         failed, accounts = cursor.fetchone()
     return Count(min(failed, 99) + accounts, more=failed > 99)

@@ -7,7 +7,7 @@ import logging
 
 from django.utils import timezone
 
-from inbox import publishing, services
+from inbox import connecting, publishing, services
 from inbox.models import Alert, Mention
 from inbox.pipeline import accept, alerts
 from inbox.selectors import OPEN_STATUSES
@@ -74,6 +74,17 @@ def outbox_sweep() -> int:
     """Replies whose cooling-off has ended, retries whose back-off has passed, and claims
     of workers that died mid-publish: queue them (inbox.publishing)."""
     return publishing.outbox_due_send()
+
+
+def credentials_sweep() -> dict[str, int]:
+    """Every 5 minutes: refresh tokens that expire within 10 minutes, subscribe Pages to
+    the webhooks that are not yet (inbox.connecting)."""
+    return connecting.credentials_refresh_due()
+
+
+def facebook_page_subscribe(account_id: int) -> int:
+    """After a Page was connected: subscribe it to the app's webhooks."""
+    return connecting.facebook_page_subscribe(account_id=account_id)
 
 
 def deadline_and_alert_sweep() -> dict[str, int]:

@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from inbox import guards, replies, selectors, services
-from inbox.forms import AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
+from inbox import connecting, guards, replies, selectors, services
+from inbox.forms import AccountAddForm, AccountOwnersForm, InboxSettingsForm, ListeningRuleForm
 from inbox.models import ListeningRule, Mention, Reply
 from inbox.pipeline import accept
+from reputation.core.errors import Refused
 from tenants.decorators import practice_member_required
 from tenants.selectors import practice_people, role_at_least
 
@@ -183,15 +184,110 @@ def reply_presence(request: HttpRequest, pk: int) -> JsonResponse:
 
 @practice_member_required()
 def account_list(request: HttpRequest) -> HttpResponse:
+    can_edit = role_at_least(request.practice_role, "manager")
     return render(
         request,
         "inbox/accounts.html",
         {
             "accounts": selectors.account_list(),
             "failing_accounts": selectors.account_failing_list().count(),
-            "can_edit": role_at_least(request.practice_role, "manager"),
+            "can_edit": can_edit,
+            "connect_options": connecting.connect_options() if can_edit else [],
+            "add_form": AccountAddForm() if can_edit else None,
+            "reconnectable": ["google", "facebook", "instagram", "x"],
         },
     )
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key or ""
+
+
+@practice_member_required(min_role="manager")
+@require_POST
+def account_connect(request: HttpRequest, platform: str) -> HttpResponse:
+    """Start connecting: off to the platform's consent screen."""
+    if platform not in connecting.OAUTH_PLATFORMS:
+        raise Http404
+    try:
+        url = connecting.connect_start(
+            platform=platform, actor=request.user, session_key=_session_key(request)
+        )
+    except Refused as exc:
+        messages.error(request, exc.message, extra_tags=f"refusal code-{exc.code}")
+        return redirect("inbox:accounts")
+    return redirect(url)
+
+
+@practice_member_required(min_role="manager")
+def account_connect_callback(request: HttpRequest, platform: str) -> HttpResponse:
+    """Where the platform sends the person back (one fixed URL per platform)."""
+    if platform not in connecting.OAUTH_PLATFORMS:
+        raise Http404
+    params = {k: request.GET.get(k, "")[:2000] for k in ("state", "code", "error")}
+    try:
+        flow = connecting.connect_callback(
+            platform=platform, params=params, actor=request.user, session_key=_session_key(request)
+        )
+    except Refused as exc:
+        messages.error(request, exc.message, extra_tags=f"refusal code-{exc.code}")
+        return redirect("inbox:accounts")
+    return redirect("inbox:connect-pick", pk=flow.pk)
+
+
+@practice_member_required(min_role="manager")
+def account_connect_pick(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pick the locations, pages or account to connect."""
+    flow = connecting.connect_flow_for_pick(
+        pk=pk, actor=request.user, session_key=_session_key(request)
+    )
+    if flow is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            accounts = connecting.connect_finish(
+                flow=flow,
+                picked=request.POST.getlist("pick"),
+                actor=request.user,
+                session_key=_session_key(request),
+            )
+        except Refused as exc:
+            messages.error(request, exc.message, extra_tags=f"refusal code-{exc.code}")
+            if exc.code == "nothing_picked":
+                return redirect("inbox:connect-pick", pk=pk)
+            return redirect("inbox:accounts")
+        names = ", ".join(a.display_name for a in accounts)
+        messages.success(request, f"Connected: {names}.")
+        return redirect("inbox:accounts")
+    return render(
+        request,
+        "inbox/account_connect_pick.html",
+        {"flow": flow, "label": connecting.LABELS[flow.platform]},
+    )
+
+
+@practice_member_required(min_role="manager")
+@require_POST
+def account_add(request: HttpRequest) -> HttpResponse:
+    """A feed URL, a Yelp business id or a Tripadvisor location id."""
+    form = AccountAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a kind of account and give its URL or id.")
+        return redirect("inbox:accounts")
+    try:
+        account = connecting.account_add_by_id(
+            platform=form.cleaned_data["platform"],
+            external_id=form.cleaned_data["external_id"],
+            display_name=form.cleaned_data["display_name"],
+            actor=request.user,
+        )
+    except Refused as exc:
+        messages.error(request, exc.message, extra_tags=f"refusal code-{exc.code}")
+        return redirect("inbox:accounts")
+    messages.success(request, f"Added {account.display_name}: it is polled from now on.")
+    return redirect("inbox:accounts")
 
 
 @practice_member_required()

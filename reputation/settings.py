@@ -56,6 +56,7 @@ DEV_SECRETS = {
     "META_VERIFY_TOKEN": "dev-meta-verify-token",
     "GOOGLE_PUBSUB_TOKEN": "dev-google-pubsub-token",
     "CUSTOMER_HASH_KEY": "dev-customer-hash-key",
+    "TOKEN_ENCRYPTION_KEY": "dev-token-encryption-key",
 }
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRETS["SECRET_KEY"])
 
@@ -330,6 +331,34 @@ X_BEARER_TOKEN = env_str("X_BEARER_TOKEN", "")
 GOOGLE_API_BASE = env_str("GOOGLE_API_BASE", "https://mybusiness.googleapis.com/v4/")
 GRAPH_API_BASE = env_str("GRAPH_API_BASE", "https://graph.facebook.com/v25.0/")
 X_API_BASE = env_str("X_API_BASE", "https://api.x.com/2/")
+# Platform tokens (AccountCredential) are encrypted with Fernet under a key derived from
+# this value. Several values separated by commas: the first encrypts, all decrypt (key
+# rotation: put the new value first and keep the old ones listed; a token is written
+# under the new key whenever it is refreshed or reconnected).
+TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY", DEV_SECRETS["TOKEN_ENCRYPTION_KEY"])
+# Connecting accounts from the Accounts page (OAuth 2.0). Missing ids: the connect
+# button says which variable to set. The callback URL to register with each platform is
+# https://<practice>.<BASE_DOMAIN>/inbox/accounts/connect/<google|facebook|x>/callback/
+GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID", "")
+GOOGLE_OAUTH_CLIENT_SECRET = env_str("GOOGLE_OAUTH_CLIENT_SECRET", "")
+META_APP_ID = env_str("META_APP_ID", "")
+X_OAUTH_CLIENT_ID = env_str("X_OAUTH_CLIENT_ID", "")
+# Empty for a public client (PKCE only); set for a confidential one (HTTP Basic).
+X_OAUTH_CLIENT_SECRET = env_str("X_OAUTH_CLIENT_SECRET", "")
+# Authorization and API servers of the connect flows (tests point them at a fake server).
+GOOGLE_OAUTH_AUTHORIZE_URL = env_str(
+    "GOOGLE_OAUTH_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth"
+)
+GOOGLE_OAUTH_TOKEN_URL = env_str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_ACCOUNTS_API_BASE = env_str(
+    "GOOGLE_ACCOUNTS_API_BASE", "https://mybusinessaccountmanagement.googleapis.com/v1/"
+)
+GOOGLE_LOCATIONS_API_BASE = env_str(
+    "GOOGLE_LOCATIONS_API_BASE", "https://mybusinessbusinessinformation.googleapis.com/v1/"
+)
+META_DIALOG_URL = env_str("META_DIALOG_URL", "https://www.facebook.com/v25.0/dialog/oauth")
+X_OAUTH_AUTHORIZE_URL = env_str("X_OAUTH_AUTHORIZE_URL", "https://twitter.com/i/oauth2/authorize")
+X_OAUTH_TOKEN_URL = env_str("X_OAUTH_TOKEN_URL", "https://api.twitter.com/2/oauth2/token")
 # Feeds are fetched only from public addresses (SSRF guard). `true` turns that off, for
 # development against a feed on localhost or the LAN; never in production.
 FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)

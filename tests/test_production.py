@@ -25,6 +25,7 @@ SECRETS = {
     "META_VERIFY_TOKEN": "prod-test-verify",
     "GOOGLE_PUBSUB_TOKEN": "prod-test-pubsub",
     "CUSTOMER_HASH_KEY": "prod-test-customer-key",
+    "TOKEN_ENCRYPTION_KEY": "prod-test-token-key",
     "EMAIL_HOST": "smtp.invalid",
 }
 

@@ -83,7 +83,7 @@ def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
         a.external_id: a
         for a in SocialAccount.objects.filter(
             platform=Platform.INSTAGRAM, is_active=True, external_id__in=list(by_account)
-        )
+        ).select_related("credential")
     }
     fetched: dict[tuple[str, str], NormalisedMention] = {}
     errors: list[PayloadError] = []
@@ -92,8 +92,8 @@ def instagram_mentions_fetch(mentions: list[NormalisedMention]) -> Parsed:
         if not token:
             reason = (
                 f"Instagram account {ig_user_id} has no access token: connect the account"
-                ' (its Page access token goes in the account\'s poll_state["token"]),'
-                " then run `manage.py reprocess`"
+                " on the Accounts page (Connect Facebook and Instagram), then retry it on"
+                " the Sources page"
             )
             errors += [_not_fetched(nm, reason) for nm in items]
             continue

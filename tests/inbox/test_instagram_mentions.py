@@ -176,8 +176,8 @@ def test_without_a_token_the_mention_is_kept_failed_until_the_account_is_connect
         assert raw.status == RawPayload.Status.FAILED
         assert raw.error == (
             f"Instagram mention (comment {COMMENT_ID}) not fetched: Instagram account"
-            f" {IG_USER} has no access token: connect the account (its Page access token"
-            ' goes in the account\'s poll_state["token"]), then run `manage.py reprocess`'
+            f" {IG_USER} has no access token: connect the account on the Accounts page"
+            " (Connect Facebook and Instagram), then retry it on the Sources page"
         )
         # The rest of the batch is not held back by the mention.
         assert list(Mention.objects.values_list("external_id", flat=True)) == ["17865799348089039"]

@@ -549,6 +549,6 @@ def test_the_deadline_schedule_also_sweeps_alert_emails(cast, tenant, threat, sm
         "reputation.core.tasks.fan_out",
         "'inbox.tasks.deadline_and_alert_sweep',",
     )
-    assert Schedule.objects.filter(func="reputation.core.tasks.fan_out").count() == 3, (
+    assert Schedule.objects.filter(func="reputation.core.tasks.fan_out").count() == 4, (
         "one fan-out schedule per job, not one per practice"
     )

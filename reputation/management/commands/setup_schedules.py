@@ -7,6 +7,8 @@ SCHEDULES = [
     # Deadline reminders and overdue alerts, then alert emails still unsent.
     ("deadline sweep", "inbox.tasks.deadline_and_alert_sweep", 1),
     ("poll sources", "inbox.tasks.poll_due_sources", 5),
+    # Tokens expiring within 10 minutes are refreshed; Pages not yet subscribed, subscribed.
+    ("account credentials", "inbox.tasks.credentials_sweep", 5),
     # Payloads left pending, due for an automatic retry, or claimed by a dead worker.
     ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
 ]
