@@ -259,7 +259,15 @@ FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)
 # Domain events (reputation.core.events): what the floors above run, in the same
 # transaction, when the inbox says something happened. Dotted paths of handlers.
 DOMAIN_EVENT_HANDLERS: dict[str, list[str]] = {
-    "mentions.created": [],
-    "mention.threat": [],
-    "mention.removed_on_platform": [],
+    # Authors checked against the customer list on arrival.
+    "mentions.created": ["escalation.handlers.mentions_created"],
+    # A police escalation draft, once per mention, and the owners told.
+    "mention.threat": ["escalation.handlers.mention_threat"],
+    # A platform report waiting for a decision on it becomes "removed".
+    "mention.removed_on_platform": ["escalation.handlers.mention_removed_on_platform"],
 }
+
+# The customer list is stored as HMAC-SHA-256 under a per-practice key derived from this
+# secret and the practice's schema name: kept outside the practice's rows. Changing it
+# makes every stored list unmatchable (re-import them). Production must set its own.
+CUSTOMER_HASH_KEY = env_str("CUSTOMER_HASH_KEY", "dev-only-customer-hash-key-change-me")
