@@ -32,7 +32,7 @@ from escalation.permissions import is_api_key, require_role
 from escalation.practice_settings import escalation_settings_get
 from escalation.reasons import platform_reasons
 from inbox.models import Mention
-from inbox.pipeline.alerts import practice_manager_emails, practice_owner_emails
+from inbox.pipeline.alerts import practice_manager_emails
 from reputation.audit.services import audit_record
 from tenants.selectors import current_practice, practice_url
 
@@ -399,8 +399,12 @@ def escalation_open(
 
 
 def escalation_open_for_threat(*, id: int) -> Escalation | None:
-    """Handler of "mention.threat": open a police escalation draft once per mention and
-    tell the owners. Runs in the ingest transaction: one lookup and at most one insert."""
+    """Handler of "mention.threat": open a police escalation draft once per mention.
+
+    The owners are told by the inbox's own threat alert, emailed at the same moment to
+    the same people with a link to the mention, whose page shows this draft at the top
+    of its escalation panel: a second email about the same threat would be noise. Runs in
+    the ingest transaction: one lookup and at most one insert."""
     mention = Mention.objects.filter(pk=id).select_related("account__owner").first()
     if mention is None or Escalation.objects.filter(mention_id=id, auto_opened=True).exists():
         return None
@@ -424,20 +428,6 @@ def escalation_open_for_threat(*, id: int) -> Escalation | None:
             )
     except IntegrityError:
         return None  # a concurrent delivery of the same threat got here first
-    recipients = practice_owner_emails()
-    if mention.account_id and mention.account.owner_id:
-        recipients.append(mention.account.owner.email)
-    _escalation_notice(
-        escalation,
-        key="opened",
-        recipients=recipients,
-        subject="THREAT: a police escalation draft was opened",
-        text=(
-            "If anyone is in immediate danger, call the emergency number now.\n"
-            f"Threat on {mention.get_platform_display()} by "
-            f"{mention.author_name or 'someone'}:\n\n{mention.text[:1000]}"
-        ),
-    )
     return escalation
 
 
