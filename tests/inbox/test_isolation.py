@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from inbox.models import ListeningRule, Mention, RawPayload, SocialAccount
+from escalation.models import Escalation, PlatformReport
+from inbox.models import Author, ListeningRule, Mention, RawPayload, SocialAccount
+from reputation.audit.models import AuditEvent
 from tests.conftest import client_for
 
 # Routes that are not practice data: served to anyone on any host.
@@ -30,15 +32,28 @@ def _practice_routes():
 ROUTES = _practice_routes()
 
 
+# Pages about a mention given in the query string (the escalation and report forms).
+MENTION_QUERY = {"escalation-new", "report-new"}
+
+
 def _url(pattern: str, route, ids: dict) -> str:
     if "<int:pk>" in pattern:
         # Every detail route needs a sample object here, or this raises KeyError.
         return "/" + pattern.replace("<int:pk>", str(ids[route.name]))
+    if route.name in MENTION_QUERY:
+        return f"/{pattern}?mention={ids['detail']}"
     return "/" + pattern
 
 
 # Function views that only take POST (their GET is a 405 for members too).
-WRITE_ONLY = {"listening-delete"}
+WRITE_ONLY = {
+    "listening-delete",
+    "mention-customer",
+    "mention-defamatory",
+    "api-escalation-transition",
+    "api-report-transition",
+    "api-customers-import",
+}
 
 
 def _methods(callback) -> list[str]:
@@ -54,8 +69,10 @@ def alpha_data(cast, tenant):
         account = SocialAccount.objects.create(
             platform="google", external_id="accounts/1/locations/1", display_name="Alpha"
         )
+        author = Author.objects.create(platform="google", key="u1", name="Kari Nordmann")
         mention = Mention.objects.create(
             account=account,
+            author=author,
             platform="google",
             external_id="r1",
             text="Secret of alpha",
@@ -63,11 +80,29 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
+        escalation = Escalation.objects.create(mention=mention, kind="police")
+        report = PlatformReport.objects.create(
+            mention=mention, platform="google", reason="spam", grounds="Secret of alpha"
+        )
     return {
         "detail": mention.pk,
         "api-raw": raw.pk,
         "listening-delete": rule.pk,
         "account-owners": account.pk,
+        # escalation/
+        "escalation-detail": escalation.pk,
+        "escalation-pack": escalation.pk,
+        "report-detail": report.pk,
+        "report-pack": report.pk,
+        "mention-customer": mention.pk,
+        "mention-defamatory": mention.pk,
+        "api-escalation": escalation.pk,
+        "api-escalation-transition": escalation.pk,
+        "api-escalation-pack": escalation.pk,
+        "api-report": report.pk,
+        "api-report-transition": report.pk,
+        "api-report-pack": report.pk,
+        "api-mention-customer-check": mention.pk,
     }
 
 
@@ -92,6 +127,9 @@ def test_outsiders_get_404_on_every_practice_route(
         assert b"Secret of alpha" not in response.content
     with tenant(cast.alpha):
         assert ListeningRule.objects.count() == 1  # nothing was changed by the attempts
+        assert Escalation.objects.get().status == "open"
+        assert PlatformReport.objects.get().status == "draft"
+        assert not AuditEvent.objects.filter(action__startswith="escalation").exists()
 
 
 READABLE = [(p, r) for p, r in ROUTES if "get" in _methods(r.callback) and r.name not in WRITE_ONLY]
@@ -116,7 +154,7 @@ def test_a_member_of_beta_sees_none_of_alphas_mentions_through_the_api(cast, alp
     assert body["count"] == 0
 
 
-MANAGER_ONLY = {"settings", "account-owners"}
+MANAGER_ONLY = {"settings", "account-owners"}  # inbox:settings and escalation:settings
 
 
 @pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])
