@@ -13,14 +13,15 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FileUploadParser, MultiPartParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
 from escalation import customers, evidence, selectors, services
 from escalation.errors import Refused
 from escalation.models import CustomerCheck, CustomerList, Escalation, PlatformReport
 from inbox.models import Mention
-from reputation.core.api import TenantApiView, read_body
+from reputation.core.api import PayloadTooLarge, TenantApiView
 
 ERROR = inline_serializer(
     "EscalationError",
@@ -465,8 +466,26 @@ class CustomerListOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+# A customer list is larger than a mention push: 100,000 customers is about 6 MB.
+CUSTOMER_CSV_MAX_BYTES = 50 * 1024 * 1024
+
+
+class CsvParser(BaseParser):
+    """A CSV body as bytes, refused past the size limit."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if stream is None:
+            raise ParseError("Send the CSV file as the body.")
+        data = stream.read(CUSTOMER_CSV_MAX_BYTES + 1)
+        if len(data) > CUSTOMER_CSV_MAX_BYTES:
+            raise PayloadTooLarge(f"The file is over {CUSTOMER_CSV_MAX_BYTES // 2**20} MB.")
+        return data
+
+
 class CustomerImportApi(_EscalationApi):
-    parser_classes = [MultiPartParser, FileUploadParser]
+    parser_classes = [CsvParser, MultiPartParser]
 
     @extend_schema(
         summary="Replace the customer list (CSV)",
@@ -504,8 +523,12 @@ class CustomerImportApi(_EscalationApi):
         ],
     )
     def post(self, request):
-        upload = request.FILES.get("file")
-        data = upload.read() if upload is not None else read_body(request)
+        body = request.data
+        if isinstance(body, bytes):
+            data = body
+        else:
+            upload = request.FILES.get("file")
+            data = upload.read() if upload is not None else b""
         if not data:
             raise Refused("empty", "Send the CSV file.", field="file")
         try:

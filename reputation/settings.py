@@ -202,6 +202,14 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Api-Key <key>` (python manage.py create_api_key).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" or "kind": one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "EscalationStatusEnum": "escalation.models.Escalation.Status",
+        "EscalationKindEnum": "escalation.models.Escalation.Kind",
+        "PlatformReportStatusEnum": "escalation.models.PlatformReport.Status",
+        "CustomerCheckStatusEnum": "escalation.models.CustomerCheck.Status",
+        "CustomerListStatusEnum": "escalation.models.CustomerList.Status",
+    },
 }
 
 Q_CLUSTER = {
