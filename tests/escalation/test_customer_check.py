@@ -242,7 +242,6 @@ def test_no_clear_identifier_in_the_database_the_logs_or_a_pack(
     from escalation.models import PlatformReport
     from inbox.pipeline.store import mentions_ingest
     from tenants import services as tenant_services
-    from tenants.models import Practice
     from tests.inbox.test_pipeline import nm
 
     caplog.set_level(logging.DEBUG)
