@@ -44,7 +44,6 @@ COLUMNS: dict[str, frozenset[str]] = {
     ),
     "external_id": frozenset({"external_id", "id", "customer_id", "patient_id", "client_id"}),
 }
-BATCH = 20_000
 MAX_REJECTIONS_KEPT = 100
 ANONYMOUS_NAMES = frozenset({"a google user", "google user", "anonymous", "facebook user"})
 
@@ -123,14 +122,14 @@ def customer_list_import(
     rejections: list[list[Any]] = []
     try:
         rows = _hash_rows(reader, columns, key, region, counts, rejections, on_rejected, progress)
-        batch: list[tuple[int, str, bytes, int]] = []
-        for kind, value, customer in rows:
-            batch.append((generation.pk, kind, value, customer))
-            if len(batch) >= BATCH:
-                copy_rows(CustomerHash, ["generation", "kind", "digest", "customer"], batch)
-                batch.clear()
-        if batch:
-            copy_rows(CustomerHash, ["generation", "kind", "digest", "customer"], batch)
+        # One COPY fed as the file is read: PostgreSQL stores and indexes on one core
+        # while this process parses and hashes on the other.
+        pk = generation.pk
+        copy_rows(
+            CustomerHash,
+            ["generation", "kind", "digest", "customer"],
+            ((pk, kind, value, customer) for kind, value, customer in rows),
+        )
     except Exception as exc:
         # The message of a csv.Error can quote the line: keep only its type.
         reason = (
@@ -230,14 +229,20 @@ def _switch(generation: CustomerList, counts, rejections, actor) -> CustomerList
                 "replaces": previous,
             },
         )
-        # Every author's result was about the old list: check them all again.
+        # Every author's result was about the old list: check them all again. The old
+        # list's hashes are deleted by the same task, after the switch has committed
+        # (deleting 300,000 rows would double the import's own time).
         enqueue("escalation.tasks.customer_checks_refresh", generation.pk)
-    # The old hashes are not needed once the switch has committed.
-    CustomerHash.objects.filter(generation_id__in=previous).delete()
-    CustomerHash.objects.filter(
-        generation__status__in=[CustomerList.Status.FAILED, CustomerList.Status.SUPERSEDED]
-    ).delete()
     return generation
+
+
+def customer_lists_purge() -> int:
+    """Delete the hashes of every list that is no longer in use (replaced or failed)."""
+    old = CustomerList.objects.filter(
+        status__in=[CustomerList.Status.SUPERSEDED, CustomerList.Status.FAILED]
+    ).values_list("pk", flat=True)
+    deleted, _ = CustomerHash.objects.filter(generation_id__in=list(old)).delete()
+    return deleted
 
 
 def csv_text_lines(data: bytes) -> Iterator[str]:
@@ -278,28 +283,36 @@ def customer_check_authors(author_ids: Iterable[int]) -> dict[int, CustomerCheck
     authors = list(Author.objects.filter(pk__in=set(author_ids)))
     if not authors:
         return {}
-    current = CustomerList.objects.filter(status=CustomerList.Status.CURRENT).first()
     key = hashing.practice_key(connection.schema_name)
-    wanted: dict[int, list[tuple[str, bytes]]] = {}
+    wanted: dict[int, list[tuple[str, int]]] = {}
     why: dict[int, str] = {}
     for author in authors:
         forms, reason = _author_forms(author)
         wanted[author.pk] = [(kind, hashing.digest(key, kind, value)) for kind, value in forms]
         why[author.pk] = reason
-    found: dict[bytes, set[int]] = {}
+    found: dict[int, set[int]] = {}
     digests = [d for pairs in wanted.values() for _, d in pairs]
-    if current is not None and digests:
-        for value, customer in CustomerHash.objects.filter(
-            generation=current, digest__in=digests
-        ).values_list("digest", "customer"):
-            found.setdefault(bytes(value), set()).add(customer)
+    current = None
+    # One query: the current list, and which of these digests it holds.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.id, h.digest, h.customer FROM escalation_customerlist g"
+            " LEFT JOIN escalation_customerhash h"
+            " ON h.generation_id = g.id AND h.digest = ANY(%s)"
+            " WHERE g.status = 'current'",
+            [digests],
+        )
+        for generation_id, value, customer in cursor.fetchall():
+            current = generation_id
+            if value is not None:
+                found.setdefault(value, set()).add(customer)
     now = timezone.now()
     checks = []
     for author in authors:
         status, reason = _decide(current, wanted[author.pk], why[author.pk], found)
         checks.append(
             CustomerCheck(
-                author=author, status=status, reason=reason, generation=current, checked_at=now
+                author=author, status=status, reason=reason, generation_id=current, checked_at=now
             )
         )
     CustomerCheck.objects.bulk_create(
@@ -377,7 +390,8 @@ def customer_check_override(
 
 
 def customer_checks_refresh(generation_id: int) -> int:
-    """After a new list: check every known author again (in batches)."""
+    """After a new list: delete the old list's hashes, check every author again."""
+    customer_lists_purge()
     if not CustomerList.objects.filter(pk=generation_id, status="current").exists():
         return 0  # replaced again meanwhile: that import's own task does it
     done = 0

@@ -32,14 +32,23 @@ def practice_key(schema_name: str) -> bytes:
     ).digest()
 
 
-def digest(key: bytes, kind: str, value: str) -> bytes:
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+def digest(key: bytes, kind: str, value: str) -> int:
+    """The first 64 bits of HMAC-SHA-256, as a signed bigint: the match key. PostgreSQL
+    indexes and compares a bigint far faster than 32 bytes, which keeps a 100,000-customer
+    import within its time; 64 bits leave a chance of about 1 in 10^9 of any accidental
+    collision in a list of 300,000 hashes, and without the key they reveal nothing.
+    (hmac.digest is OpenSSL's one-shot HMAC, several times faster than hmac.new.)"""
+    mac = hmac.digest(key, f"{kind}:{value}".encode(), "sha256")
+    return int.from_bytes(mac[:8], "big", signed=True)
 
 
 def _fold(text: str) -> str:
     """Casefold and strip accents: "Åse Bjørk" -> "ase bjork" (ø and æ have no
     decomposition, so they are mapped by hand)."""
-    text = unicodedata.normalize("NFKD", text.casefold())
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return text.translate(_LETTERS)
 

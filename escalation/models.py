@@ -100,16 +100,21 @@ class CustomerList(models.Model):
 
 
 class CustomerHash(models.Model):
-    """HMAC-SHA-256 of one normalised identifier of one customer of one generation."""
+    """The keyed hash (escalation.hashing.digest) of one normalised identifier of one
+    customer of one generation."""
 
     class Kind(models.TextChoices):
         NAME = "n", "Name"
         EMAIL = "e", "Email"
         PHONE = "p", "Phone"
 
-    generation = models.ForeignKey(CustomerList, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: a foreign-key check per row would cost the bulk COPY of a
+    # list about a fifth of its time; rows of old generations are deleted by the import.
+    generation = models.ForeignKey(
+        CustomerList, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     kind = models.CharField(max_length=1, choices=Kind.choices)
-    digest = models.BinaryField(max_length=32)
+    digest = models.BigIntegerField(help_text="First 64 bits of the HMAC-SHA-256.")
     # Row number of the customer in its generation: "matches one customer" vs several.
     customer = models.PositiveIntegerField()
 
