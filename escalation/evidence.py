@@ -276,13 +276,7 @@ def evidence_pack_build(*, subject: Escalation | PlatformReport, actor: Any) -> 
             for path, data in files
         ],
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path, data in [*files, (MANIFEST, _json(manifest))]:
-            info = zipfile.ZipInfo(path, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    pack = buffer.getvalue()
+    pack = _zip_bytes([*files, (MANIFEST, _json(manifest))])
     digest = hashlib.sha256(pack).hexdigest()
     name = f"evidence-{kind}-{subject.pk}-{now:%Y%m%dT%H%M%SZ}.zip"
     audit_record(
@@ -294,12 +288,23 @@ def evidence_pack_build(*, subject: Escalation | PlatformReport, actor: Any) -> 
     return pack, name
 
 
+def _zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
+    """The canonical container: stored (not compressed), fixed entry times. The same
+    files always give the same bytes, on any machine, so `pack_verify` can tell a change
+    anywhere in the ZIP (a header, a date), not only in a file's content."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+        for path, data in files:
+            zf.writestr(zipfile.ZipInfo(path, date_time=_ZIP_TIME), data)
+    return buffer.getvalue()
+
+
 def pack_verify(data: bytes) -> list[str]:
     """What differs between a pack and its manifest ([] when it is intact)."""
     problems: list[str] = []
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, or a struct/ValueError
         return [f"not a readable ZIP file: {exc}"]
     with zf:
         names = set(zf.namelist())
@@ -308,7 +313,7 @@ def pack_verify(data: bytes) -> list[str]:
             listed = {entry["path"]: entry for entry in manifest["files"]}
         except KeyError:
             return [f"{MANIFEST} is missing or incomplete"]
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to read means damaged
             return [f"{MANIFEST} cannot be read: {exc}"]
         for path, entry in sorted(listed.items()):
             if path not in names:
@@ -316,8 +321,8 @@ def pack_verify(data: bytes) -> list[str]:
                 continue
             try:
                 content = zf.read(path)
-            except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                problems.append(f"{path}: cannot be read ({exc})")
+            except Exception as exc:  # noqa: BLE001 - any failure to read means damaged
+                problems.append(f"{path}: cannot be read, damaged ({exc})")
                 continue
             if len(content) != entry.get("size"):
                 problems.append(f"{path}: size {len(content)}, manifest says {entry.get('size')}")
@@ -326,4 +331,14 @@ def pack_verify(data: bytes) -> list[str]:
                 problems.append(f"{path}: SHA-256 {actual}, manifest says {entry.get('sha256')}")
         for path in sorted(names - listed.keys() - {MANIFEST}):
             problems.append(f"{path}: in the pack but not in the manifest")
+        if not problems:
+            try:
+                entries = [(info.filename, zf.read(info)) for info in zf.infolist()]
+            except Exception as exc:  # noqa: BLE001 - any failure to read means damaged
+                return [f"the ZIP container is damaged ({exc})"]
+            if _zip_bytes(entries) != data:
+                problems.append(
+                    "the ZIP container differs from the pack as built (a header, a date or "
+                    "extra bytes changed), though every file matches its manifest"
+                )
     return problems

@@ -193,3 +193,14 @@ def test_a_report_pack_has_the_raw_payload_as_received(cast, alpha, api):
     with zipfile.ZipFile(io.BytesIO(pack)) as zf:
         assert zf.read("raw/payload.txt") == '{"exact": "bytes ✓"}'.encode()
         assert json.loads(zf.read("report.json"))["reason"] == "spam"
+
+
+def test_any_changed_byte_of_a_pack_fails_verification(cast, alpha, api):
+    threat = arrive("t1", THREAT)
+    escalation = Escalation.objects.get(mention=threat)
+    pack = api(cast.alice).get(f"/api/v1/escalations/{escalation.pk}/evidence-pack/").content
+    assert pack_verify(pack) == []
+    for position in range(0, len(pack), max(1, len(pack) // 97)):
+        tampered = bytearray(pack)
+        tampered[position] ^= 0x01
+        assert pack_verify(bytes(tampered)), position
