@@ -274,6 +274,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" or "kind": one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "EscalationStatusEnum": "escalation.models.Escalation.Status",
+        "EscalationKindEnum": "escalation.models.Escalation.Kind",
+        "PlatformReportStatusEnum": "escalation.models.PlatformReport.Status",
+        "CustomerCheckStatusEnum": "escalation.models.CustomerCheck.Status",
+        "CustomerListStatusEnum": "escalation.models.CustomerList.Status",
+    },
 }
 
 Q_CLUSTER = {
@@ -366,9 +374,12 @@ FEED_ALLOW_PRIVATE = env_bool("FEED_ALLOW_PRIVATE", False)
 # Domain events (reputation.core.events): what the floors above run, in the same
 # transaction, when the inbox says something happened. Dotted paths of handlers.
 DOMAIN_EVENT_HANDLERS: dict[str, list[str]] = {
-    "mentions.created": [],
-    "mention.threat": [],
-    "mention.removed_on_platform": [],
+    # Authors checked against the customer list on arrival.
+    "mentions.created": ["escalation.handlers.mentions_created"],
+    # A police escalation draft, once per mention, and the owners told.
+    "mention.threat": ["escalation.handlers.mention_threat"],
+    # A platform report waiting for a decision on it becomes "removed".
+    "mention.removed_on_platform": ["escalation.handlers.mention_removed_on_platform"],
 }
 
 # How often an open inbox page asks for new mentions (seconds).

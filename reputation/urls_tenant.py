@@ -8,6 +8,8 @@ urlpatterns = [
     path("", lambda request: redirect("inbox:list"), name="home"),
     path("handoff/", tenant_views.handoff, name="handoff"),
     path("inbox/", include("inbox.urls")),
+    path("escalation/", include("escalation.urls")),
     path("api/v1/", include("inbox.api_urls")),
+    path("api/v1/", include("escalation.api_urls")),
     *common_urlpatterns,
 ]

@@ -30,7 +30,7 @@ from inbox.models import (
 )
 from inbox.pipeline import analyse, route
 from inbox.pipeline.listen import Listener, ListeningMatch
-from inbox.platforms.base import NormalisedMention, Platform
+from inbox.platforms.base import Kind, NormalisedMention, Platform
 from inbox.replies import reply_seen_on_platform
 from inbox.services import inbox_settings_get
 from reputation.analysis import Analysis
@@ -451,17 +451,50 @@ def _ids_by(model, field: str, wanted: dict[tuple[str, str], object]) -> dict[tu
     return ids
 
 
+def mention_removed_on_platform(mention: Mention, *, data: dict | None = None) -> bool:
+    """The platform no longer shows this mention: flag it once, audit it, and tell the
+    floors above ("mention.removed_on_platform"). False if it was flagged already."""
+    if not Mention.objects.filter(pk=mention.pk, removed_on_platform=False).update(
+        removed_on_platform=True
+    ):
+        return False
+    audit_record(action="mention.removed_on_platform", obj=mention, data=data)
+    event_emit("mention.removed_on_platform", id=mention.pk)
+    return True
+
+
+def mentions_missing_from_listing(
+    *, account: SocialAccount, listed: set[str], listed_since: dt.datetime
+) -> int:
+    """A complete listing of an account's items (every page) no longer has these stored
+    items: the platform removed them. Only items received before the listing was fetched
+    are judged, so one that arrived meanwhile (a push racing the poll) is never taken for
+    removed. Returns how many were newly flagged."""
+    missing = (
+        Mention.objects.filter(
+            account=account,
+            platform=account.platform,
+            kind=Kind.REVIEW,
+            removed_on_platform=False,
+            received_at__lt=listed_since,
+        )
+        .exclude(external_id__in=listed)
+        .order_by("pk")
+    )
+    flagged = 0
+    for mention in missing:
+        with transaction.atomic():
+            flagged += mention_removed_on_platform(
+                mention, data={"detected": "missing from the platform's complete list"}
+            )
+    return flagged
+
+
 def _mention_update(mention: Mention, nm: NormalisedMention, *, ctx: IngestContext) -> str:
     """An item seen before. An edit keeps the earlier version as a revision (a 1-star
     review changed to 4 stars stays visible as history); a replay changes nothing."""
     if nm.removed:
-        if Mention.objects.filter(pk=mention.pk, removed_on_platform=False).update(
-            removed_on_platform=True
-        ):
-            audit_record(action="mention.removed_on_platform", obj=mention)
-            event_emit("mention.removed_on_platform", id=mention.pk)
-            return "updated"
-        return "duplicate"
+        return "updated" if mention_removed_on_platform(mention) else "duplicate"
     if nm.text == mention.text and nm.rating == mention.rating:
         if nm.owner_reply_text and not mention.owner_reply_text:
             changes = {"owner_reply_text": nm.owner_reply_text, "owner_reply_at": nm.owner_reply_at}

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from inbox.credentials import account_token, google_client
 from inbox.models import ListeningRule, RawPayload, SocialAccount
+from inbox.pipeline import store
 from inbox.pipeline.accept import raw_payload_accept, raw_payload_process
-from inbox.platforms import feeds
-from inbox.platforms.base import Platform
+from inbox.platforms import feeds, google
+from inbox.platforms.base import PayloadError, Platform
 from inbox.platforms.clients import (
     FeedClient,
     PlatformError,
@@ -62,6 +63,7 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
     """Fetch new items for one account and ingest them. Returns the stored payload,
     or None when the platform had nothing new (feed 304) or failed."""
     state = dict(account.poll_state)
+    started = timezone.now()
     try:
         fetched = FETCHERS[account.platform](account, state)
     except (PlatformError, ValueError) as exc:  # ValueError: an id the client refuses
@@ -79,6 +81,14 @@ def poll_account(account: SocialAccount) -> RawPayload | None:
     )
     if fetched is None:
         return None
+    pages = fetched if isinstance(fetched, list) else [fetched]
+    processed = [_ingest(account, page) for page in pages]
+    if account.platform == Platform.GOOGLE:
+        _google_removed(account, pages, listed_since=started)
+    return processed[0]
+
+
+def _ingest(account: SocialAccount, fetched: str | bytes) -> RawPayload:
     headers = {"account": account.external_id}
     if isinstance(fetched, bytes):
         fetched, headers["transport"] = feeds.feed_bytes_to_text(fetched)
@@ -119,9 +129,43 @@ def _feed(account: SocialAccount, state: dict) -> bytes | None:
     return fetch.content
 
 
-def _google(account: SocialAccount, state: dict) -> str:
+# Pages of a location's reviews read per poll (50 each). A location with more reviews is
+# still polled (newest updates come first), but its list is never complete, so removals
+# there are not detected by the poll.
+GOOGLE_MAX_PAGES = 20
+
+
+def _google(account: SocialAccount, state: dict) -> list[str]:
+    """Every page of the location's reviews (up to GOOGLE_MAX_PAGES), each kept as its
+    own payload, exactly as Google sent it."""
+    pages: list[str] = []
+    token = None
     with google_client(account) as client:
-        return json.dumps(client.list_reviews(account.external_id))
+        while len(pages) < GOOGLE_MAX_PAGES:
+            body = client.list_reviews(account.external_id, token)
+            pages.append(json.dumps(body))
+            token = body.get("nextPageToken") if isinstance(body, dict) else None
+            if not token:
+                break
+    return pages
+
+
+def _google_removed(account: SocialAccount, pages: list[str], *, listed_since) -> int:
+    """When the poll read the location's complete list (its last page has no
+    nextPageToken), the stored reviews missing from it were removed on Google."""
+    listed: set[str] = set()
+    try:
+        for page in pages:
+            mentions, token = google.parse_reviews_list(json.loads(page))
+            listed.update(m.external_id for m in mentions)
+    except (PayloadError, ValueError):
+        return 0  # a page we cannot read: the list is not known to be complete
+    if token:
+        log.info("google %s: over %d pages, removals not checked", account.pk, len(pages))
+        return 0
+    return store.mentions_missing_from_listing(
+        account=account, listed=listed, listed_since=listed_since
+    )
 
 
 def _x(account: SocialAccount, state: dict) -> str:

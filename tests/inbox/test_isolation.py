@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from escalation.models import Escalation, PlatformReport
 from inbox.models import (
     Author,
     ConnectFlow,
@@ -19,6 +20,7 @@ from inbox.models import (
     SocialAccount,
     Task,
 )
+from reputation.audit.models import AuditEvent
 from tests.conftest import client_for
 
 # Routes that are not practice data: served to anyone on any host.
@@ -41,12 +43,18 @@ def _practice_routes():
 ROUTES = _practice_routes()
 
 
+# Pages about a mention given in the query string (the escalation and report forms).
+MENTION_QUERY = {"escalation-new", "report-new"}
+
+
 def _url(pattern: str, route, ids: dict) -> str:
     # The connect routes take the platform: one sample stands for the three.
     pattern = pattern.replace("<slug:platform>", "google")
     if "<int:pk>" in pattern:
         # Every detail route needs a sample object here, or this raises KeyError.
         return "/" + pattern.replace("<int:pk>", str(ids[route.name]))
+    if route.name in MENTION_QUERY:
+        return f"/{pattern}?mention={ids['detail']}"
     return "/" + pattern
 
 
@@ -64,6 +72,11 @@ WRITE_ONLY = {
     "mention-hide",
     "connect",
     "account-add",
+    "mention-customer",
+    "mention-defamatory",
+    "api-escalation-transition",
+    "api-report-transition",
+    "api-customers-import",
 }
 # Members and staff who did not start this connect flow: the platform's callback without
 # its state sends them back to the Accounts page with a message; someone else's pick
@@ -84,8 +97,10 @@ def alpha_data(cast, tenant):
         account = SocialAccount.objects.create(
             platform="google", external_id="accounts/1/locations/1", display_name="Alpha"
         )
+        author = Author.objects.create(platform="google", key="u1", name="Kari Nordmann")
         mention = Mention.objects.create(
             account=account,
+            author=author,
             platform="google",
             external_id="r1",
             text="Secret of alpha",
@@ -93,8 +108,6 @@ def alpha_data(cast, tenant):
         )
         raw = RawPayload.objects.create(source="api:mention", platform="api", body="{}")
         rule = ListeningRule.objects.create(kind="brand", term="Alpha Dental")
-        author = Author.objects.create(platform="google", key="u-1", name="Secret of alpha")
-        Mention.objects.filter(pk=mention.pk).update(author=author)
         task = Task.objects.create(
             mention=mention, title="Secret of alpha", owner=cast.alice, due_at=mention.posted_at
         )
@@ -110,6 +123,10 @@ def alpha_data(cast, tenant):
             status=ConnectFlow.Status.AUTHORIZED,
             choices=[{"id": "accounts/9/locations/9", "name": "Secret of alpha"}],
             expires_at=mention.posted_at + dt.timedelta(days=36500),
+        )
+        escalation = Escalation.objects.create(mention=mention, kind="police")
+        report = PlatformReport.objects.create(
+            mention=mention, platform="google", reason="spam", grounds="Secret of alpha"
         )
     on_mention = ("reply-create", "switch-channel", "mention-hide", "reply-presence")
     on_reply = (
@@ -136,6 +153,20 @@ def alpha_data(cast, tenant):
         "connect-pick": flow.pk,
         **dict.fromkeys(on_mention, mention.pk),
         **dict.fromkeys(on_reply, reply.pk),
+        # escalation/
+        "escalation-detail": escalation.pk,
+        "escalation-pack": escalation.pk,
+        "report-detail": report.pk,
+        "report-pack": report.pk,
+        "mention-customer": mention.pk,
+        "mention-defamatory": mention.pk,
+        "api-escalation": escalation.pk,
+        "api-escalation-transition": escalation.pk,
+        "api-escalation-pack": escalation.pk,
+        "api-report": report.pk,
+        "api-report-transition": report.pk,
+        "api-report-pack": report.pk,
+        "api-mention-customer-check": mention.pk,
     }
 
 
@@ -166,6 +197,9 @@ def test_outsiders_get_404_on_every_practice_route(
         assert not ReplyPresence.objects.exists()
         assert SocialAccount.objects.count() == 1
         assert list(ConnectFlow.objects.values_list("status", flat=True)) == ["authorized"]
+        assert Escalation.objects.get().status == "open"
+        assert PlatformReport.objects.get().status == "draft"
+        assert not AuditEvent.objects.filter(action__startswith="escalation").exists()
 
 
 READABLE = [(p, r) for p, r in ROUTES if "get" in _methods(r.callback) and r.name not in WRITE_ONLY]
@@ -197,7 +231,7 @@ MANAGER_ONLY = {
     "import-job",
     "connect-callback",
     "connect-pick",
-}
+}  # with inbox:settings, escalation:settings is manager-only too
 
 
 @pytest.mark.parametrize(("pattern", "route"), READABLE, ids=[p for p, _ in READABLE])

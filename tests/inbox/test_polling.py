@@ -97,12 +97,88 @@ def test_google_reviews_are_pulled_per_location(cast, in_alpha):
     location = listing["reviews"][0]["name"].split("/reviews/")[0]
     gbp = account("google", location, owner=cast.bob, poll_state={"token": "ya29.test"})
     with respx.mock(assert_all_called=True) as mock:
-        mock.get(f"https://mybusiness.googleapis.com/v4/{location}/reviews").mock(
-            return_value=httpx.Response(200, json=listing)
-        )
+        route = mock.get(f"https://mybusiness.googleapis.com/v4/{location}/reviews")
+        route.side_effect = [
+            httpx.Response(200, json=listing),
+            httpx.Response(200, json=json.loads(fixture("google/reviews_list_last_page.json"))),
+        ]
         raw = poll_account(gbp)
+        # Every page is read: the second asks for the first page's nextPageToken.
+        assert route.calls[1].request.url.params["pageToken"] == listing["nextPageToken"]
     assert raw.mentions_created == len(listing["reviews"])
     assert set(Mention.objects.values_list("assignee", flat=True)) == {cast.bob.pk}
+    assert RawPayload.objects.filter(source="poll:google").count() == 2  # one per page
+
+
+def _reviews_page(location: str, ids: list[str], token: str | None = None) -> dict:
+    body = {
+        "reviews": [
+            {
+                "name": f"{location}/reviews/{rid}",
+                "reviewId": rid,
+                "reviewer": {"displayName": f"Reviewer {rid}"},
+                "starRating": "ONE",
+                "comment": f"Review {rid}: slow and rude.",
+                "createTime": "2026-11-20T10:00:00Z",
+                "updateTime": "2026-11-20T10:00:00Z",
+            }
+            for rid in ids
+        ],
+        "totalReviewCount": 3,
+    }
+    if token:
+        body["nextPageToken"] = token
+    return body
+
+
+def test_a_review_missing_from_the_complete_google_list_is_marked_removed(cast, in_alpha):
+    location = "accounts/1/locations/9"
+    gbp = account("google", location, poll_state={"token": "ya29.test"})
+    url = f"https://mybusiness.googleapis.com/v4/{location}/reviews"
+    with respx.mock() as mock:
+        mock.get(url).mock(
+            return_value=httpx.Response(200, json=_reviews_page(location, ["a", "b", "c"]))
+        )
+        poll_account(gbp)
+    assert Mention.objects.filter(removed_on_platform=False).count() == 3
+    # Next poll: "b" is gone. The list comes in two pages; both are read.
+    with respx.mock() as mock:
+        route = mock.get(url)
+        route.side_effect = [
+            httpx.Response(200, json=_reviews_page(location, ["a"], token="p2")),
+            httpx.Response(200, json=_reviews_page(location, ["c"])),
+        ]
+        poll_account(gbp)
+    removed = Mention.objects.filter(removed_on_platform=True)
+    assert list(removed.values_list("external_id", flat=True)) == ["b"]
+    from reputation.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="mention.removed_on_platform")
+    assert event.object_id == str(removed.get().pk)
+    assert event.data == {"detected": "missing from the platform's complete list"}
+
+
+def test_an_incomplete_google_list_marks_nothing_removed(cast, in_alpha, monkeypatch):
+    from inbox.sources import polling
+
+    location = "accounts/1/locations/9"
+    gbp = account("google", location, poll_state={"token": "ya29.test"})
+    url = f"https://mybusiness.googleapis.com/v4/{location}/reviews"
+    with respx.mock() as mock:
+        mock.get(url).mock(
+            return_value=httpx.Response(200, json=_reviews_page(location, ["a", "b"]))
+        )
+        poll_account(gbp)
+    monkeypatch.setattr(polling, "GOOGLE_MAX_PAGES", 1)
+    with respx.mock() as mock:  # one page read, more to come: the list is not complete
+        mock.get(url).mock(
+            return_value=httpx.Response(200, json=_reviews_page(location, ["a"], token="p2"))
+        )
+        poll_account(gbp)
+    with respx.mock() as mock:  # a page that breaks the documented shape
+        mock.get(url).mock(return_value=httpx.Response(200, json={"reviews": [{"name": 3}]}))
+        poll_account(gbp)
+    assert not Mention.objects.filter(removed_on_platform=True).exists()
 
 
 def test_x_search_remembers_the_newest_id(cast, in_alpha):

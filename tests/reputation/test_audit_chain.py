@@ -180,4 +180,3 @@ def test_parallel_writers_leave_one_unbroken_chain(fresh_practice, django_db_blo
             with refused, transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("UPDATE audit_auditevent SET action = 'x'")  # the clone's trigger
         connection.set_schema_to_public()
-

@@ -64,15 +64,18 @@ def test_a_stale_template_is_migrated_before_it_is_cloned(db):
     template = provisioning.template_schema()
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute("DROP TABLE inbox_alert")
-        cursor.execute("DELETE FROM django_migrations WHERE app IN ('inbox', 'audit')")
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app IN ('inbox', 'audit', 'escalation')"
+        )
         cursor.execute(
             "DROP TABLE inbox_mentionrevision, audit_auditevent, audit_auditcheckpoint CASCADE"
         )
         cursor.execute("DROP FUNCTION audit_append_only()")
-    # Make the template look like it predates every inbox table.
+    # Make the template look like it predates every inbox (and so escalation) table.
     with schema_context(template), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'inbox_%%'",
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s"
+            " AND (tablename LIKE 'inbox_%%' OR tablename LIKE 'escalation_%%')",
             [template],
         )
         for (table,) in cursor.fetchall():

@@ -11,6 +11,8 @@ SCHEDULES = [
     ("account credentials", "inbox.tasks.credentials_sweep", 5),
     # Payloads left pending, due for an automatic retry, or claimed by a dead worker.
     ("stale payloads", "inbox.tasks.raw_payloads_sweep", 1),
+    # Platform reports without a decision, escalations past due, unsent notices.
+    ("escalation follow-ups", "escalation.tasks.followup_sweep", 15),
 ]
 # Public-schema jobs: they run as they are, not fanned out per practice.
 PUBLIC_SCHEDULES = [
