@@ -3,6 +3,7 @@ its agency's staff. The list of routes is read from the URL configuration, so a 
 route is covered (and must be given sample arguments here) the day it is added."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -214,6 +215,10 @@ def test_members_and_agency_staff_can_read_every_practice_route(
     url = _url(pattern, route, alpha_data)
     response = client.get(url)
     assert response.status_code == MEMBER_ANSWERS.get(route.name, 200), (url, response.status_code)
+    if response.get("Content-Type", "").startswith("text/html") and response.status_code == 200:
+        # A block left open in a template swallows the page into <title> (seen once).
+        title = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
+        assert title and "<" not in title.group(1), (url, title and title.group(1)[:80])
 
 
 def test_a_member_of_beta_sees_none_of_alphas_mentions_through_the_api(cast, alpha_data):
