@@ -162,3 +162,14 @@ def test_the_demo_shows_a_possible_threat_for_a_person_to_check(seeded):
         assert maybe.category != Mention.Category.THREAT
         assert maybe.possible_threat == "gun to that receptionist"
         assert not maybe.alerts.exists()
+
+
+def test_the_demo_threat_has_its_police_escalation_draft(seeded):
+    from escalation.models import Escalation
+
+    _, practices, _ = seeded
+    with tenant_context(practices[FJORD.slug]):
+        threats = Mention.objects.filter(category="threat", status__in=["new", "open"])
+        assert threats.exists()
+        for threat in threats:
+            assert Escalation.objects.filter(mention=threat, kind="police").count() == 1
