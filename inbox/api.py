@@ -17,6 +17,7 @@ from inbox.pipeline import accept
 from inbox.platforms import generic, google
 from inbox.platforms.base import PayloadError, Platform
 from reputation.core.api import TenantApiView, read_body, require_json
+from reputation.core.errors import Refused
 from reputation.core.payload import payload_json
 
 
@@ -41,6 +42,19 @@ class MentionListApi(TenantApiView, generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.mention_list()
+
+    def list(self, request, *args, **kwargs):
+        # A misspelt filter must not silently return every mention (?assignee was once
+        # ignored that way): anything but the filters and paging is refused.
+        allowed = {*MentionFilter.base_filters, "page", "format"}
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise Refused(
+                "unknown_parameter",
+                f"Unknown query parameter {', '.join(unknown)}: use {', '.join(sorted(allowed))}.",
+                status=400,
+            )
+        return super().list(request, *args, **kwargs)
 
 
 accepted = inline_serializer(

@@ -209,7 +209,15 @@ CACHES = {
         # Tenant-aware keys: without it tenants share cache entries (django-tenants #1052).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+    },
+    # Always declared, so `createcachetable` (run by setup_db) makes the table whichever
+    # backend is the default: switching to CACHE_BACKEND=db then needs no extra step.
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "repdesk_cache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    },
 }
 
 LANGUAGE_CODE = "en-us"
@@ -261,8 +269,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reputation.core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"ingest": env_str("INGEST_RATE", "6000/min")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.ScopedRateThrottle",
+        "tenants.auth.ApiKeyRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "ingest": env_str("INGEST_RATE", "6000/min"),
+        "api_key": env_str("API_KEY_RATE", "6000/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reputation desk API",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from tenants.models import ApiKey
 from tenants.selectors import practice_role_for, role_at_least
@@ -47,14 +48,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw:
             raise exceptions.AuthenticationFailed("Empty API key.")
+        now = timezone.now()
         key = (
             ApiKey.objects.select_related("practice")
             .filter(key_hash=ApiKey.hash(raw), revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .first()
         )
         tenant = connection.tenant
         if key is None or key.practice_id != tenant.pk:
-            # Same answer for an unknown key and another practice's key.
+            # Same answer for an unknown, revoked, expired or another practice's key.
             log.warning("api key refused on %s (prefix %s)", tenant.schema_name, raw[:10])
             raise exceptions.AuthenticationFailed("Invalid API key for this practice.")
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
@@ -77,7 +80,17 @@ class IsPracticeMember(permissions.BasePermission):
         if tenant.schema_name == "public":
             raise Http404
         if isinstance(request.auth, ApiKey):
-            return request.auth.practice_id == tenant.pk
+            if request.auth.practice_id != tenant.pk:
+                return False
+            # A read key reads; writing needs a write key, manager-level views an admin key.
+            needed = getattr(view, "min_role", self.min_role)
+            if request.method not in permissions.SAFE_METHODS:
+                needed = needed if role_at_least(needed, "responder") else "responder"
+            if not role_at_least(ApiKey.SCOPE_ROLE[request.auth.scope], needed):
+                raise exceptions.PermissionDenied(
+                    f"This API key's scope ({request.auth.scope}) does not allow this."
+                )
+            return True
         if not request.user or not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
         role = practice_role_for(user=request.user, practice=tenant)
@@ -88,3 +101,15 @@ class IsPracticeMember(permissions.BasePermission):
         if not role_at_least(role, min_role):
             raise exceptions.PermissionDenied(f"This needs the {min_role} role or higher.")
         return True
+
+
+class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
+    """Requests per API key (429 with Retry-After past `API_KEY_RATE`), counted in the
+    shared cache so the limit holds across every web process."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):  # noqa: ANN001, ANN201
+        if not isinstance(request.auth, ApiKey):
+            return None  # people in the web app are not throttled here
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}

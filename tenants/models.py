@@ -163,8 +163,19 @@ class ApiKey(models.Model):
 
     PREFIX = "rd_"
 
+    class Scope(models.TextChoices):
+        READ = "read", "Read (the inbox, escalations, reports)"
+        WRITE = "write", "Write (push mentions, reply, assign, file)"
+        ADMIN = "admin", "Admin (and settings)"
+
+    # What a key may do, as the role a person would need (an integration never overrides
+    # a guard: that needs a person).
+    SCOPE_ROLE = {Scope.READ: "viewer", Scope.WRITE: "responder", Scope.ADMIN: "manager"}
+
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, default="default")
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.WRITE)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: does not expire.")
     prefix = models.CharField(max_length=16, help_text="First characters, to recognise a key.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

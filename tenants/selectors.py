@@ -104,7 +104,12 @@ def actor_role(actor: object, practice: Practice) -> str | None:
     if actor is None:
         return "owner"  # the system itself (pipeline, sweeps)
     if getattr(actor, "key", None) is not None and not isinstance(actor, User):
-        return API_KEY_ROLE if actor.key.practice_id == practice.pk else None
+        if actor.key.practice_id != practice.pk:
+            return None
+        # Its scope's role, never above a responder in the services: overrides and other
+        # manager decisions need a person.
+        scope_role = actor.key.SCOPE_ROLE[actor.key.scope]
+        return scope_role if not role_at_least(scope_role, API_KEY_ROLE) else API_KEY_ROLE
     if isinstance(actor, User):
         return practice_role_for(user=actor, practice=practice)
     return None

@@ -98,10 +98,25 @@ def agency_membership_set(*, user: User, agency: Agency, role: str = Role.MANAGE
     return membership
 
 
-def api_key_create(*, practice: Practice, name: str = "default") -> tuple[ApiKey, str]:
+def api_key_create(
+    *,
+    practice: Practice,
+    name: str = "default",
+    scope: str = ApiKey.Scope.WRITE,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key; the raw key is returned once and never stored."""
+    if scope not in ApiKey.Scope.values:
+        raise ValueError(f"Unknown API key scope {scope!r}: use read, write or admin.")
     raw, prefix, key_hash = ApiKey.generate()
-    key = ApiKey.objects.create(practice=practice, name=name, prefix=prefix, key_hash=key_hash)
+    key = ApiKey.objects.create(
+        practice=practice,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        scope=scope,
+        expires_at=expires_at,
+    )
     return key, raw
 
 
