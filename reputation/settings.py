@@ -440,3 +440,9 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200_000_000)
 
 # Audit events older than this expire (the chain stays verifiable from a checkpoint).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+
+# Failed sign-ins: past either limit, sign-in waits LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600)

@@ -208,6 +208,13 @@ def invite_link(*, user: User) -> str:
     return public_url(f"/invite/{uid}/{token}/")
 
 
+def email_queue(*, to: str, subject: str, body: str) -> OutboundEmail:
+    """An email of the service, sent by the worker after the transaction commits."""
+    email = OutboundEmail.objects.create(to=to, subject=subject[:300], body=body)
+    transaction.on_commit(lambda: _email_task(email.pk))
+    return email
+
+
 def invite_queue(*, user: User, practice: Practice, invited_by: User | None) -> OutboundEmail:
     by = f" by {invited_by.display_name}" if invited_by else ""
     email = OutboundEmail.objects.create(

@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants import services
-from tenants.forms import EmailLoginForm, PracticeCreateForm
+from tenants.forms import EmailLoginForm, PracticeCreateForm, QueuedPasswordResetForm
 from tenants.models import Practice
 from tenants.selectors import (
     agencies_for_onboarding,
     practice_role_for,
     practice_url,
+    public_url,
 )
 
 
@@ -25,6 +26,11 @@ class LoginView(auth_views.LoginView):
     template_name = "tenants/login.html"
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+        # Passwords are reset on the main host, whichever practice's sign-in page this is.
+        path = reverse("password_reset", urlconf="reputation.urls_public")
+        return {**super().get_context_data(**kwargs), "password_reset_url": public_url(path)}
 
 
 @login_required
@@ -99,3 +105,25 @@ def invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         messages.success(request, "Your password is set. Welcome to Reputation desk.")
         return redirect("home")
     return render(request, "tenants/invite.html", {"form": form, "invited": user})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Public host: the same answer whether or not the address has an account."""
+
+    form_class = QueuedPasswordResetForm
+    template_name = "tenants/password_reset.html"
+    email_template_name = "tenants/password_reset_email.txt"
+    subject_template_name = "tenants/password_reset_subject.txt"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "tenants/password_reset_confirm.html"
+
+
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenants/password_reset_sent.html")
+
+
+def password_reset_complete(request: HttpRequest) -> HttpResponse:
+    messages.success(request, "Your password is set: sign in with it.")
+    return redirect("login")
