@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_ARGS, chromium_path, demo_remove, start_server
+from tests.browser import chromium, demo_remove, start_server
 
 DEMO_PASSWORD = "demo-pass-2026"
 ARTIFACTS = Path(__file__).resolve().parent / ".artifacts"
@@ -36,12 +36,8 @@ def server(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

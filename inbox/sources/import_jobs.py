@@ -24,8 +24,6 @@ from tenants.selectors import actor_role, current_practice, role_at_least
 
 log = logging.getLogger(__name__)
 
-# File extensions that say the format, as for the command.
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 REJECTED_KEPT = 200  # rejected rows listed on the page (all are counted)
 
 
@@ -35,7 +33,7 @@ def import_job_create(*, upload: UploadedFile, fmt: str, account: str, actor: An
     if not role_at_least(actor_role(actor, current_practice()), "manager"):
         raise Refused("forbidden", "Only a manager or above can import history.")
     name = Path(upload.name or "upload").name[:200]
-    fmt = fmt or EXTENSIONS.get(Path(name).suffix.lower(), "")
+    fmt = fmt or importing.EXTENSIONS.get(Path(name).suffix.lower(), "")
     if not fmt:
         raise Refused("format_needed", "Choose the file's format.", status=400)
     if upload.size and upload.size > settings.IMPORT_MAX_BYTES:

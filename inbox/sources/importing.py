@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_USED = frozenset({"x", "yelp", "tripadvisor"})
 DEFAULT_BATCH = 2000
+# File extensions that say the format (the command and the web upload guess from them).
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 MAX_BATCH = 50_000
 # RawPayload.platform of a chunk: csv and jsonl rows name their own platform.
 CHUNK_PLATFORM = {

@@ -4,13 +4,14 @@ or `audit_records_bulk` (a batch, by COPY), inside the transaction of the change
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reputation.audit.chain import canonical_data, chain_lock_and_tail, data_json, event_hash
+from reputation.audit.chain import chain_lock_and_tail, data_json, event_hash
 from reputation.audit.context import current_request
 from reputation.audit.models import AuditCheckpoint, AuditEvent
 
@@ -41,15 +42,19 @@ def audit_record(
         "action": action,
         "object_type": type(obj).__name__.lower() if obj is not None else "",
         "object_id": str(obj.pk) if obj is not None else "",
-        "data": canonical_data(data),
+        "data": None,  # set below from the one serialisation the hash also uses
         "ip": request.ip,
         "user_agent": request.user_agent,
         "request_id": request.request_id,
     }
+    text = data_json(data)  # outside the lock: it is held until the transaction ends
     with transaction.atomic():
         seq, prev = chain_lock_and_tail()
         values["seq"] = seq + 1
-        return AuditEvent.objects.create(**values, prev_hash=prev, hash=event_hash(prev, values))
+        digest = event_hash(prev, values, data_text=text)
+        # Stored as it reads back (datetimes as ISO strings, tuples as lists).
+        values["data"] = json.loads(text)
+        return AuditEvent.objects.create(**values, prev_hash=prev, hash=digest)
 
 
 def audit_records_bulk(events: Iterable[dict[str, Any]]) -> int:

@@ -17,9 +17,9 @@ import respx
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_ARGS, chromium_path, start_server
+from tests.browser import chromium, start_server
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "echo-pass-2026-x"
@@ -100,12 +100,8 @@ def live(django_db_setup, django_db_blocker, echo):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from inbox import publishing
 from inbox.models import Author, Conversation, Mention, OutboxItem, Reply, SocialAccount
 from tenants.models import Practice
-from tests.browser import CHROMIUM_ARGS, chromium_path, start_server
+from tests.browser import chromium, start_server
 from tests.conftest import PASSWORD
 from tests.inbox.answering import FakePlatform, mention
 
@@ -88,12 +88,8 @@ def site(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def open_as(browser, site, email: str, mention_key: str):

@@ -10,9 +10,9 @@ import re
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_ARGS, chromium_path, demo_remove, start_server
+from tests.browser import chromium, demo_remove, start_server
 
 DEMO_PASSWORD = "demo-pass-2026"
 HOST = "fjord-dental.localhost"
@@ -36,10 +36,7 @@ def server(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def page(server):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.goto(server.url(HOST, "/login/"))
         page.get_by_label("Email").fill("responder@fjord-dental.test")
@@ -47,7 +44,6 @@ def page(server):
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator("#mentions")).to_be_visible()
         yield page
-        browser.close()
 
 
 def test_a_responder_filters_selects_with_the_keyboard_and_closes(page, server):

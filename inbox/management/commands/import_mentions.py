@@ -17,8 +17,6 @@ SHOW_ERRORS = 20
 # Analysis is the costliest step; helper processes overlap it with the writes. Two beat
 # one in 6 of 6 interleaved runs on 2 cores (+4 to +18%, bench/IMPORT.md).
 DEFAULT_WORKERS = 2 if (os.cpu_count() or 1) > 1 else 0
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
 HELP = """Import mentions from a file into one practice.
 
 Each chunk of --batch rows is stored first (a raw payload, source import:<format>) and
@@ -94,7 +92,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         practice = _practice(opts["practice"])
         path = Path(opts["file"])
-        fmt = opts["fmt"] or EXTENSIONS.get(path.suffix.lower())
+        fmt = opts["fmt"] or importing.EXTENSIONS.get(path.suffix.lower())
         if not fmt:
             raise CommandError(
                 f"Give --format for {path.name}: one of {', '.join(importing.FORMATS)}."
