@@ -45,10 +45,10 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
-from inbox import importing  # noqa: E402
 from inbox.management.commands.import_mentions import DEFAULT_WORKERS  # noqa: E402
 from inbox.models import Mention  # noqa: E402
 from inbox.platforms.csvfmt import COLUMNS  # noqa: E402
+from inbox.sources import importing  # noqa: E402
 from reputation.analysis import get_analyser  # noqa: E402
 from tenants import services  # noqa: E402
 from tenants.models import Practice  # noqa: E402
@@ -257,7 +257,7 @@ COPY_COLUMNS = [
     "platform", "external_id", "kind", "parent_external_id", "author_name", "author_handle",
     "text", "rating", "url", "posted_at", "received_at", "removed_on_platform", "from_owner",
     "is_indirect", "owner_reply_text", "language", "category", "severity", "evidence",
-    "status",
+    "status", "outcome",
 ]  # fmt: skip
 
 
@@ -276,7 +276,7 @@ def copy_baseline(
         (
             r[0], r[1], r[9], "", r[4], r[5], r[3], int(r[6]) if r[6] else None, r[7],
             dt.datetime.fromisoformat(r[2]), now, False, False, True, "", "", "", 0, "[]",
-            "new",
+            "new", "",
         )
         for r in rows
     ]  # fmt: skip
